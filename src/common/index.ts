@@ -1,0 +1,8 @@
+/**
+ * common — vocabulary shared by every layer: ids, the assert helper and the
+ * base operational error. It imports nothing and does no I/O.
+ */
+export { assert, assertNever, AssertionFailed } from './assert.js';
+export { DbError } from './errors.js';
+export type { NodeId, Term, LogIndex } from './ids.js';
+export type { Rng } from './rng.js';
