@@ -9,7 +9,7 @@
 export { RawNode } from './raw-node.js';
 export type { Status } from './raw-node.js';
 export type { ProposeResult } from './raft.js';
-export { MemoryStorage, EMPTY_CONF, limitSize } from './storage.js';
+export { MemoryStorage, EMPTY_CONF, bootstrapEntries, limitSize } from './storage.js';
 export type { RaftStorage, InitialState } from './storage.js';
 export { applyConfChange, decodeConfChange, encodeConfChange } from './conf-change.js';
 export type { ConfChange } from './conf-change.js';

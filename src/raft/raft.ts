@@ -65,8 +65,11 @@ export class Raft {
     this.rng = rng;
     this.log = new RaftLog(storage, cfg.maxCommittedSizePerReady);
     const { hardState, confState } = storage.initialState();
-    this.conf = new ConfHistory(storage.snapshot().meta.index, confState);
-    this.trackConfEntries(storage.entries(storage.firstIndex(), storage.lastIndex() + 1, Infinity) ?? []);
+    const snapIndex = storage.snapshot().meta.index;
+    this.conf = new ConfHistory(snapIndex, confState);
+    // Conf entries after the snapshot are in force (storage may keep a tail of older entries too).
+    const from = Math.max(storage.firstIndex(), snapIndex + 1);
+    this.trackConfEntries(storage.entries(from, storage.lastIndex() + 1, Infinity) ?? []);
     if (hardState.commit > 0) this.log.commitTo(hardState.commit);
     if (cfg.applied > 0) this.log.appliedTo(cfg.applied);
     this.term = hardState.term;

@@ -8,7 +8,8 @@
  * entry after the last snapshot readable without I/O.
  */
 import { assert } from '../common/index.js';
-import type { LogIndex, Term } from '../common/index.js';
+import type { LogIndex, NodeId, Term } from '../common/index.js';
+import { encodeConfChange } from './conf-change.js';
 import type { ConfState, Entry, HardState, Snapshot } from './types.js';
 import { EMPTY_HARD_STATE } from './types.js';
 
@@ -51,6 +52,16 @@ export function limitSize(ents: Entry[], maxBytes: number): Entry[] {
 }
 
 /**
+ * The first entries of a new group: one conf entry per initial voter, at term 1,
+ * committed. Every initial member must start from exactly these; nodes added
+ * later start empty and receive them (or a snapshot) from the leader, so the
+ * membership history is always in the log or in a snapshot.
+ */
+export function bootstrapEntries(voters: readonly NodeId[]): Entry[] {
+  return voters.map((node, i) => ({ term: 1, index: i + 1, type: 'conf', data: encodeConfChange({ kind: 'addVoter', node }) }));
+}
+
+/**
  * Invariant: `ents[0]` is a dummy whose index/term are the snapshot's, so
  * ents[i].index === snapshot.meta.index + i.
  */
@@ -59,9 +70,22 @@ export class MemoryStorage implements RaftStorage {
   private snap: Snapshot;
   private ents: Entry[];
 
+  /**
+   * `conf` is a membership in force from index 0, for tests of a fixed group.
+   * A group whose membership will change must use `MemoryStorage.bootstrap`:
+   * a node added later would never learn an index-0 membership.
+   */
   constructor(conf: ConfState = EMPTY_CONF) {
     this.snap = { meta: { index: 0, term: 0, conf }, data: new Uint8Array(0) };
     this.ents = [dummy(0, 0)];
+  }
+
+  static bootstrap(voters: readonly NodeId[]): MemoryStorage {
+    const st = new MemoryStorage();
+    const ents = bootstrapEntries(voters);
+    st.append(ents);
+    st.setHardState({ term: 1, vote: 0, commit: ents.length });
+    return st;
   }
 
   initialState(): InitialState {
