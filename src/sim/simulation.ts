@@ -249,7 +249,7 @@ export class Simulation {
   }
 
   /** Proposes one single-server membership change through the current leader. */
-  private changeMembership(): void {
+  changeMembership(): void {
     const lead = this.leader();
     if (!lead) return;
     const { voters, learners } = lead.raw!.status().conf;
