@@ -26,6 +26,9 @@ export interface SimNodeOptions {
   readonly readOnly: RaftConfig['readOnly'];
   /** Take a snapshot (and compact) once this many entries are applied past the first index. */
   readonly snapshotInterval: number;
+  /** Small values split appends into many messages (exposes commit-rule and backtracking bugs). */
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
 }
 
 export class SimNode {
@@ -59,7 +62,7 @@ export class SimNode {
     const snap = this.disk.snapshot();
     this.sm = KvStateMachine.restore(snap.data);
     this.applied = snap.meta.index;
-    const cfg: RaftConfig = { ...DEFAULT_CONFIG, id: this.id, applied: this.applied, readOnly: this.opts.readOnly, maxInflightMsgs: 8, maxSizePerMsg: 4096 };
+    const cfg: RaftConfig = { ...DEFAULT_CONFIG, id: this.id, applied: this.applied, readOnly: this.opts.readOnly, maxInflightMsgs: this.opts.maxInflightMsgs, maxSizePerMsg: this.opts.maxSizePerMsg };
     this.raw = new RawNode(cfg, this.disk, this.rng);
   }
 

@@ -31,6 +31,8 @@ export interface SimOptions {
   readonly membershipChanges: boolean;
   /** Ticks allowed, after healing, for a leader and every pending operation to complete. */
   readonly livenessTicks: number;
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
@@ -41,6 +43,8 @@ export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
   nemesisRate: 0.04,
   membershipChanges: true,
   livenessTicks: 600,
+  maxSizePerMsg: 4096,
+  maxInflightMsgs: 8,
 };
 
 export interface SimStats {
@@ -128,7 +132,7 @@ export class Simulation {
   }
 
   private addNode(id: NodeId, bootstrapVoters: readonly NodeId[] = []): SimNode {
-    const node = new SimNode(id, bootstrapVoters, this.rng.fork(), { readOnly: this.opts.readOnly, snapshotInterval: 40 }, this.hooks);
+    const node = new SimNode(id, bootstrapVoters, this.rng.fork(), { readOnly: this.opts.readOnly, snapshotInterval: 40, maxSizePerMsg: this.opts.maxSizePerMsg, maxInflightMsgs: this.opts.maxInflightMsgs }, this.hooks);
     this.nodes.set(id, node);
     return node;
   }
