@@ -14,9 +14,10 @@ export interface BenchNode {
   readonly raw: RawNode;
   /** Makes the Ready durable (and updates the storage the core reads). */
   persist(rd: Ready): Promise<void> | void;
+  close?: () => Promise<void>;
 }
 
-export type NodeFactory = (id: number, voters: number[]) => Promise<{ storage: RaftStorage; persist: (rd: Ready) => Promise<void> | void }>;
+export type NodeFactory = (id: number, voters: number[]) => Promise<{ storage: RaftStorage; persist: (rd: Ready) => Promise<void> | void; close?: () => Promise<void> }>;
 
 export interface RunResult {
   readonly proposals: number;
@@ -33,9 +34,9 @@ export async function buildCluster(factory: NodeFactory): Promise<BenchNode[]> {
   const voters = [1, 2, 3];
   const nodes: BenchNode[] = [];
   for (const id of voters) {
-    const { storage, persist } = await factory(id, voters);
+    const { storage, persist, close } = await factory(id, voters);
     const raw = new RawNode({ ...DEFAULT_CONFIG, id, applied: 0, maxSizePerMsg: 1 << 20, maxInflightMsgs: 64 }, storage, new SeededRng(id));
-    nodes.push({ id, raw, persist });
+    nodes.push({ id, raw, persist, close });
   }
   return nodes;
 }
