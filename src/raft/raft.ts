@@ -555,7 +555,13 @@ export class Raft {
     if (this.role !== 'leader') return;
     if (this.bcastPending) {
       this.bcastPending = false;
-      for (const to of this.prs.keys()) this.sendAppend(to, true);
+      for (const to of this.prs.keys()) {
+        // One append (possibly empty, to carry the commit index), then fill the pipeline window.
+        if (!this.sendAppend(to, true)) continue;
+        while (this.sendAppend(to, false)) {
+          /* one more message in flight */
+        }
+      }
     }
     this.maybeStepDownAfterRemoval();
   }

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { replayCommand, runSeed } from '../../src/sim/index.js';
 
-export const SEEDS_PER_FILE = 125;
+export const SEEDS_PER_FILE = 250;
 export const STEPS = 2000;
 
 export function runBatch(offset: number): void {
