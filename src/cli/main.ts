@@ -11,6 +11,7 @@ const HELP = `Usage: raftshard <command> [options]
 
 Commands:
   sim       run the deterministic Raft simulator over many seeds
+  local     start a local cluster (not built yet: needs the store, PD and gateway)
   help      show this help
 
 Run "raftshard <command> --help" for a command's options.`;
@@ -22,6 +23,9 @@ function main(argv: string[]): number {
     case 'sim':
       if (args.flags.has('help')) return print(SIM_HELP);
       return simCommand(args);
+    case 'local':
+      console.error('raftshard local: not built yet. The Raft core, its storage and the simulator exist;\n' + 'the store, placement driver and gateway that make a cluster come next (see README "Roadmap").');
+      return 1;
     case undefined:
     case 'help':
     case '--help':
