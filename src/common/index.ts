@@ -6,3 +6,4 @@ export { assert, assertNever, AssertionFailed } from './assert.js';
 export { DbError } from './errors.js';
 export type { NodeId, Term, LogIndex } from './ids.js';
 export type { Rng } from './rng.js';
+export { ByteReader, ByteWriter } from './bytes.js';

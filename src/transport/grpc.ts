@@ -1,0 +1,182 @@
+/**
+ * gRPC plumbing (the only module that imports @grpc/grpc-js): the store
+ * server, the outgoing Raft streams to peer stores, and a client for the
+ * store's unary calls.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../runtime/index.js';
+import { systemClock } from '../runtime/index.js';
+import type { StoreHandlers, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
+
+/** Finds proto/raftshard.proto from src/ (tests) or dist/src/ (built). */
+function protoPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'proto', 'raftshard.proto');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  throw new Error('proto/raftshard.proto not found');
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+let cached: Any;
+function storeService(): Any {
+  if (!cached) {
+    const def = protoLoader.loadSync(protoPath(), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+    cached = (grpc.loadPackageDefinition(def) as Any).raftshard.Store;
+  }
+  return cached;
+}
+
+const CHANNEL_OPTIONS = {
+  'grpc.max_receive_message_length': 64 << 20,
+  'grpc.max_send_message_length': 64 << 20,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+};
+
+export class StoreServer {
+  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  /** Frames that failed to decode or reached an unknown store. */
+  malformedFrames = 0;
+
+  constructor(private readonly handlers: StoreHandlers) {
+    this.server.addService(storeService().service, {
+      Raft: (call: Any) => {
+        call.on('data', (frame: { from_store: number; payload: Uint8Array }) => {
+          try {
+            this.handlers.onRaftFrame(frame.from_store, frame.payload);
+          } catch {
+            this.malformedFrames++;
+          }
+        });
+        call.on('error', () => {});
+        call.on('end', () => call.end());
+      },
+      Kv: (call: Any, cb: Any) => {
+        this.handlers.kv(call.request.requests as WireKvRequest[]).then(
+          (responses) => cb(null, { responses }),
+          (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
+        );
+      },
+      CreateReplica: (call: Any, cb: Any) => {
+        this.handlers.createReplica(call.request.range as WireRange, call.request.bootstrap as boolean).then(
+          () => cb(null, { ok: true, error: '' }),
+          (err: Error) => cb(null, { ok: false, error: err.message }),
+        );
+      },
+      Ranges: (_call: Any, cb: Any) => cb(null, { ranges: this.handlers.ranges() }),
+      Snapshot: (call: Any, cb: Any) => {
+        this.handlers.snapshot(call as AsyncIterable<WireSnapshotChunk>).then(
+          () => cb(null, { ok: true, error: '' }),
+          (err: Error) => cb(null, { ok: false, error: err.message }),
+        );
+      },
+    });
+  }
+
+  /** Binds `host:port` (port 0 picks one); resolves the bound port. */
+  listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+
+  forceClose(): void {
+    this.server.forceShutdown();
+  }
+}
+
+/** Unary calls to one store (gateway, admin CLI, tests). */
+export class StoreClient {
+  private readonly client: Any;
+
+  constructor(
+    readonly address: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    const Service = storeService();
+    this.client = new Service(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  private unary<T>(method: string, req: unknown, deadlineMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.client[method](req, { deadline: this.clock.now() + deadlineMs }, (err: Error | null, res: T) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  async kv(requests: Partial<WireKvRequest>[], deadlineMs = 10_000): Promise<WireKvResponse[]> {
+    const res = await this.unary<{ responses: WireKvResponse[] }>('Kv', { requests }, deadlineMs);
+    return res.responses;
+  }
+
+  async createReplica(range: WireRange, bootstrap: boolean, deadlineMs = 10_000): Promise<void> {
+    const res = await this.unary<{ ok: boolean; error: string }>('CreateReplica', { range, bootstrap }, deadlineMs);
+    if (!res.ok) throw new Error(res.error);
+  }
+
+  async ranges(deadlineMs = 5_000): Promise<{ store: number; ranges: WireRangeStatus[] }> {
+    return this.unary('Ranges', {}, deadlineMs);
+  }
+
+  /** Streams a snapshot in chunks; resolves when the receiver installed it. */
+  sendSnapshot(chunks: AsyncIterable<WireSnapshotChunk>, deadlineMs = 300_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Snapshot({ deadline: this.clock.now() + deadlineMs }, (err: Error | null, res: { ok: boolean; error: string }) => {
+        if (err) reject(err);
+        else if (!res.ok) reject(new Error(res.error));
+        else resolve();
+      });
+      void (async () => {
+        try {
+          for await (const chunk of chunks) {
+            if (!call.write(chunk)) await new Promise<void>((r) => call.once('drain', r));
+          }
+          call.end();
+        } catch (err) {
+          call.cancel();
+          reject(err as Error);
+        }
+      })();
+    });
+  }
+
+  /** Opens the long-lived Raft stream to this store. */
+  openRaftStream(): RaftStream {
+    const call = this.client.Raft();
+    return {
+      write: (fromStore, payload) => call.write({ from_store: fromStore, payload }),
+      onDrain: (fn) => call.once('drain', fn),
+      onClose: (fn) => {
+        call.on('error', () => fn());
+        call.on('end', () => fn());
+        call.on('data', () => {});
+      },
+      close: () => call.end(),
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** One direction of a store-to-store Raft stream. */
+export interface RaftStream {
+  /** False when the stream's buffer is full: wait for onDrain before writing more. */
+  write(fromStore: number, payload: Uint8Array): boolean;
+  onDrain(fn: () => void): void;
+  onClose(fn: () => void): void;
+  close(): void;
+}

@@ -1,0 +1,12 @@
+/**
+ * transport — everything that crosses a process boundary: the protos, the
+ * gRPC server and clients (the only place importing @grpc/grpc-js), the
+ * binary Raft frame codec, and per-peer batched streams.
+ */
+export { StoreClient, StoreServer } from './grpc.js';
+export type { RaftStream } from './grpc.js';
+export { RaftTransport } from './raft-transport.js';
+export type { TransportStats } from './raft-transport.js';
+export { decodeFrame, encodeFrame, WireError } from './raft-codec.js';
+export type { RangeMessage } from './raft-codec.js';
+export type * from './wire-types.js';

@@ -1,0 +1,81 @@
+/**
+ * TypeScript shapes of the messages in proto/raftshard.proto, as
+ * @grpc/proto-loader presents them (keepCase, longs as Number, bytes as Buffer,
+ * defaults filled in).
+ */
+export interface WireEpoch {
+  version: number;
+  conf_ver: number;
+}
+
+export interface WireReplica {
+  store: number;
+  replica_id: number;
+  role: string;
+}
+
+export interface WireRange {
+  id: number;
+  start: Uint8Array;
+  end: Uint8Array;
+  epoch: WireEpoch;
+  replicas: WireReplica[];
+}
+
+export type KvOp = 'get' | 'put' | 'delete' | 'cas' | 'scan';
+
+export interface WireKvRequest {
+  request_id: string;
+  range_id: number;
+  epoch: WireEpoch;
+  op: string;
+  key: Uint8Array;
+  value: Uint8Array;
+  has_value: boolean;
+  expect: Uint8Array;
+  has_expect: boolean;
+  end: Uint8Array;
+  limit: number;
+}
+
+export type KvErrorCode = '' | 'NOT_LEADER' | 'EPOCH_NOT_MATCH' | 'KEY_NOT_IN_RANGE' | 'RANGE_NOT_FOUND' | 'CONFLICT' | 'UNAVAILABLE' | 'BAD_REQUEST';
+
+export interface WireKvResponse {
+  error: KvErrorCode;
+  message: string;
+  leader_store: number;
+  ranges: WireRange[];
+  found: boolean;
+  value: Uint8Array;
+  deleted: boolean;
+  items: { key: Uint8Array; value: Uint8Array }[];
+  more: boolean;
+}
+
+export interface WireRangeStatus {
+  range: WireRange;
+  leader_store: number;
+  term: number;
+  commit: number;
+  applied: number;
+  quiesced: boolean;
+}
+
+export interface WireSnapshotChunk {
+  from_store: number;
+  range_id: number;
+  header: Uint8Array;
+  data: Uint8Array;
+  last: boolean;
+}
+
+/** What a store process serves; the transport maps it onto gRPC. */
+export interface StoreHandlers {
+  /** A Raft frame from another store (already decoded and validated). */
+  onRaftFrame(fromStore: number, payload: Uint8Array): void;
+  kv(requests: WireKvRequest[]): Promise<WireKvResponse[]>;
+  createReplica(range: WireRange, bootstrap: boolean): Promise<void>;
+  ranges(): WireRangeStatus[];
+  /** A snapshot streamed in chunks; resolves when installed (or rejects). */
+  snapshot(chunks: AsyncIterable<WireSnapshotChunk>): Promise<void>;
+}
