@@ -7,7 +7,8 @@
  *   0x01 group:u64 0x02 index:u64     Raft log entry
  *   0x01 group:u64 0x03               snapshot metadata (index, term, membership)
  *   0x01 group:u64 0x04               apply state (applied index; written with the data it applied)
- *   0x01 group:u64 0x05               range descriptor (reserved for the store)
+ *   0x01 group:u64 0x05               range descriptor
+ *   0x01 group:u64 0x06 requestId     result of an applied write (exactly-once retries)
  *   0x02 mc(userKey) ~ts:u64          MVCC data: a value version at timestamp ts
  *   0x03 mc(userKey)                  Percolator lock column
  *   0x04 mc(userKey) ~commitTs:u64    Percolator write column
@@ -29,6 +30,7 @@ const LOG_ENTRY = 0x02;
 const SNAPSHOT_META = 0x03;
 const APPLY_STATE = 0x04;
 const RANGE_DESCRIPTOR = 0x05;
+const DEDUP = 0x06;
 
 function writeU64(buf: Uint8Array, at: number, n: number): void {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -53,6 +55,31 @@ export const raftHardStateKey = (group: number): Uint8Array => groupKey(group, H
 export const snapshotMetaKey = (group: number): Uint8Array => groupKey(group, SNAPSHOT_META);
 export const applyStateKey = (group: number): Uint8Array => groupKey(group, APPLY_STATE);
 export const rangeDescriptorKey = (group: number): Uint8Array => groupKey(group, RANGE_DESCRIPTOR);
+
+/** Where the result of the write with `requestId` is kept, in the range's own keyspace. */
+export function dedupKey(group: number, requestId: Uint8Array): Uint8Array {
+  const key = groupKey(group, DEDUP, requestId.byteLength);
+  key.set(requestId, 10);
+  return key;
+}
+
+/** Bounds of every range descriptor on the store, for loading them at start. */
+export function rangeDescriptorScan(): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: Uint8Array.of(RAFT_PREFIX), lt: Uint8Array.of(RAFT_PREFIX + 1) };
+}
+
+export function isRangeDescriptorKey(key: Uint8Array): boolean {
+  return key.length === 10 && key[0] === RAFT_PREFIX && key[9] === RANGE_DESCRIPTOR;
+}
+
+export function groupOf(key: Uint8Array): number {
+  return readU64(key, 1);
+}
+
+/** [gte, lt) of the data keys of user keys in [start, end) (empty end = unbounded). */
+export function dataBounds(start: Uint8Array, end: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: encodeUserKey(start, DATA_PREFIX).buf.subarray(0, -2), lt: end.length === 0 ? Uint8Array.of(DATA_PREFIX + 1) : encodeUserKey(end, DATA_PREFIX).buf.subarray(0, -2) };
+}
 
 export function raftLogKey(group: number, index: number): Uint8Array {
   const key = groupKey(group, LOG_ENTRY, 8);

@@ -21,6 +21,8 @@ interface Peer {
   client: StoreClient | undefined;
   stream: RaftStream | undefined;
   queue: RangeMessage[];
+  /** Send a frame even if empty: the store-level liveness heartbeat. */
+  ping: boolean;
   congested: boolean;
   backoffMs: number;
   retryAt: boolean;
@@ -54,10 +56,19 @@ export class RaftTransport {
     peer.queue.push(item);
   }
 
+  /**
+   * Queues a liveness heartbeat to `store` (an empty frame unless Raft traffic
+   * rides along): one per store pair per tick, however many ranges they share.
+   */
+  ping(store: number): void {
+    this.peer(store).ping = true;
+  }
+
   /** Sends each peer's queued messages as one frame. */
   flush(): void {
     for (const peer of this.peers.values()) {
-      if (peer.queue.length === 0 || peer.congested) continue;
+      if ((peer.queue.length === 0 && !peer.ping) || peer.congested) continue;
+      peer.ping = false;
       const stream = this.connect(peer);
       if (!stream) {
         this.stats.dropped += peer.queue.length;
@@ -84,7 +95,7 @@ export class RaftTransport {
   private peer(store: number): Peer {
     let p = this.peers.get(store);
     if (!p) {
-      p = { store, client: undefined, stream: undefined, queue: [], congested: false, backoffMs: MIN_BACKOFF_MS, retryAt: false };
+      p = { store, client: undefined, stream: undefined, queue: [], ping: false, congested: false, backoffMs: MIN_BACKOFF_MS, retryAt: false };
       this.peers.set(store, p);
     }
     return p;

@@ -36,6 +36,7 @@ export interface WireKvRequest {
   has_expect: boolean;
   end: Uint8Array;
   limit: number;
+  retry: boolean;
 }
 
 export type KvErrorCode = '' | 'NOT_LEADER' | 'EPOCH_NOT_MATCH' | 'KEY_NOT_IN_RANGE' | 'RANGE_NOT_FOUND' | 'CONFLICT' | 'UNAVAILABLE' | 'BAD_REQUEST';

@@ -1,0 +1,112 @@
+/**
+ * Range-level key-value requests: validation, routing checks (range, epoch,
+ * key, leadership) answered as data with hints, then linearizable reads (a
+ * ReadIndex round, then the local engine) and exactly-once writes (the log).
+ */
+import { keys } from '../storage/index.js';
+import type { KvErrorCode, WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
+import type { WriteCommand } from './command.js';
+import { containsKey, sameEpoch } from './range-descriptor.js';
+import type { Replica } from './replica.js';
+import { NotLeaderError, PLAIN_TS } from './replica.js';
+import type { Store } from './store.js';
+
+const MAX_SCAN = 10_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+const EMPTY = new Uint8Array(0);
+
+function response(fields: Partial<WireKvResponse>): WireKvResponse {
+  return { error: '', message: '', leader_store: 0, ranges: [], found: false, value: EMPTY, deleted: false, items: [], more: false, ...fields };
+}
+
+function failure(error: KvErrorCode, message: string, extra: Partial<WireKvResponse> = {}): WireKvResponse {
+  return response({ error, message, ...extra });
+}
+
+function validate(req: WireKvRequest): string | undefined {
+  if (!['get', 'put', 'delete', 'cas', 'scan'].includes(req.op)) return `unknown op "${req.op}"`;
+  if (req.op !== 'scan' && req.key.byteLength === 0) return 'key must not be empty';
+  if ((req.op === 'put' || req.op === 'delete' || req.op === 'cas') && req.request_id.length === 0) return 'writes need a request_id';
+  if (req.op === 'put' && !req.has_value) return 'put needs a value';
+  return undefined;
+}
+
+export async function handleKv(store: Store, req: WireKvRequest): Promise<WireKvResponse> {
+  const bad = validate(req);
+  if (bad) return count(store, failure('BAD_REQUEST', bad));
+  const r = store.replicas.get(req.range_id);
+  if (!r) return count(store, failure('RANGE_NOT_FOUND', `range ${req.range_id} is not on store ${store.cfg.id}`));
+  const desc = r.desc.current;
+  if (!sameEpoch(desc, req.epoch)) return count(store, failure('EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, { ranges: [desc] }));
+  if (req.op !== 'scan' && !containsKey(desc, req.key)) return count(store, failure('KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, { ranges: [desc] }));
+  if (req.op === 'scan' && !containsKey(desc, req.key) && !(req.key.byteLength === 0 && desc.start.byteLength === 0)) {
+    return count(store, failure('KEY_NOT_IN_RANGE', `scan start is outside range ${desc.id}`, { ranges: [desc] }));
+  }
+  if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leader_store: r.leaderStore() }));
+  try {
+    return await withTimeout(store, req.op === 'get' || req.op === 'scan' ? read(store, r, req, desc) : write(store, r, req));
+  } catch (err) {
+    if (err instanceof NotLeaderError) return count(store, failure('NOT_LEADER', err.message, { leader_store: err.leaderStore }));
+    return count(store, failure('UNAVAILABLE', err instanceof Error ? err.message : String(err)));
+  }
+}
+
+function count(store: Store, res: WireKvResponse): WireKvResponse {
+  if (res.error) store.metrics.countError(res.error);
+  return res;
+}
+
+function withTimeout<T>(store: Store, p: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = store.deps.timers.setTimeout(() => reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+    p.then(
+      (v) => {
+        store.deps.timers.clearTimeout(t);
+        resolve(v);
+      },
+      (e: Error) => {
+        store.deps.timers.clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+async function read(store: Store, r: Replica, req: WireKvRequest, desc: WireRange): Promise<WireKvResponse> {
+  store.markDirty(r);
+  await r.readBarrier();
+  if (req.op === 'get') {
+    const v = await store.engine.get(keys.dataKey(req.key, PLAIN_TS));
+    return response({ found: v !== undefined, value: v ?? EMPTY });
+  }
+  // Scan [key, end) clipped to the range.
+  const end = req.end.byteLength === 0 || (desc.end.byteLength > 0 && Buffer.compare(req.end, desc.end) > 0) ? desc.end : req.end;
+  const limit = Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN);
+  const { gte, lt } = keys.dataBounds(req.key, end);
+  const items: { key: Uint8Array; value: Uint8Array }[] = [];
+  let more = false;
+  for await (const [k, v] of store.engine.range(gte, lt)) {
+    if (items.length === limit) {
+      more = true;
+      break;
+    }
+    items.push({ key: keys.decodeVersionedKey(k).userKey, value: v });
+  }
+  return response({ items, more });
+}
+
+async function write(store: Store, r: Replica, req: WireKvRequest): Promise<WireKvResponse> {
+  const cmd: WriteCommand = {
+    op: req.op as WriteCommand['op'],
+    requestId: req.request_id,
+    key: req.key,
+    value: req.op === 'put' || (req.op === 'cas' && req.has_value) ? req.value : undefined,
+    expect: req.op === 'cas' && req.has_expect ? req.expect : undefined,
+    retry: req.retry,
+  };
+  store.metrics.proposals++;
+  store.markDirty(r);
+  const res = await r.write(cmd);
+  if (req.op === 'cas' && !res.ok) return failure('CONFLICT', 'compare failed', { found: res.current !== undefined, value: res.current ?? EMPTY });
+  return response({ deleted: res.deleted, found: res.current !== undefined, value: res.current ?? EMPTY });
+}

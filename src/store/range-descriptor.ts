@@ -1,0 +1,51 @@
+/**
+ * Range descriptors: which keys a range owns ([start, end), empty end =
+ * unbounded), its epoch (version bumps on split/merge, confVer on membership
+ * change; TiKV's RegionEpoch) and its replicas.
+ *
+ * A replica id encodes its store (store * 2^16 + n), so any replica can route a
+ * Raft message to a member it has only seen in a conf entry; ids are never
+ * reused within a range, so a re-created replica cannot inherit a stale vote.
+ */
+import type { ConfState } from '../raft/index.js';
+import type { WireRange, WireReplica } from '../transport/index.js';
+
+const REPLICA_SPACE = 65_536;
+
+export function replicaIdFor(store: number, n: number): number {
+  return store * REPLICA_SPACE + n;
+}
+
+export function storeOfReplica(replicaId: number): number {
+  return Math.floor(replicaId / REPLICA_SPACE);
+}
+
+/** The descriptor after a membership change took effect (confVer bumps). */
+export function withMembership(desc: WireRange, conf: ConfState): WireRange {
+  const replicas: WireReplica[] = [
+    ...conf.voters.map((id) => ({ store: storeOfReplica(id), replica_id: id, role: 'voter' })),
+    ...conf.learners.map((id) => ({ store: storeOfReplica(id), replica_id: id, role: 'learner' })),
+  ];
+  return { ...desc, epoch: { version: desc.epoch.version, conf_ver: desc.epoch.conf_ver + 1 }, replicas };
+}
+
+export function containsKey(desc: WireRange, key: Uint8Array): boolean {
+  return Buffer.compare(key, desc.start) >= 0 && (desc.end.length === 0 || Buffer.compare(key, desc.end) < 0);
+}
+
+export function sameEpoch(desc: WireRange, epoch: { version: number; conf_ver: number } | undefined): boolean {
+  return epoch !== undefined && epoch.version === desc.epoch.version && epoch.conf_ver === desc.epoch.conf_ver;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Descriptors are rare writes: JSON with keys as base64 is plenty. */
+export function encodeDescriptor(d: WireRange): Uint8Array {
+  return encoder.encode(JSON.stringify({ ...d, start: Buffer.from(d.start).toString('base64'), end: Buffer.from(d.end).toString('base64') }));
+}
+
+export function decodeDescriptor(bytes: Uint8Array): WireRange {
+  const raw = JSON.parse(decoder.decode(bytes)) as Omit<WireRange, 'start' | 'end'> & { start: string; end: string };
+  return { ...raw, start: Buffer.from(raw.start, 'base64'), end: Buffer.from(raw.end, 'base64') };
+}

@@ -1,0 +1,251 @@
+/**
+ * One range replica on a store: its RawNode and durable Raft log, its
+ * descriptor, the client writes and reads waiting on it, and its quiescence.
+ * The Store's event loop drives it; this class never does I/O by itself except
+ * reading the engine during apply.
+ */
+import type { Message, Ready } from '../raft/index.js';
+import { DEFAULT_CONFIG, RawNode } from '../raft/index.js';
+import type { Rng } from '../common/index.js';
+import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
+import { keys } from '../storage/index.js';
+import type { WireRange } from '../transport/index.js';
+import type { WriteCommand, WriteResult } from './command.js';
+import { decodeCommand, decodeResult, encodeCommand, encodeResult } from './command.js';
+import { encodeApplyState } from '../storage/index.js';
+import { encodeDescriptor, storeOfReplica, withMembership } from './range-descriptor.js';
+
+/** Version of a key written outside transactions (the MVCC layout keeps room for real timestamps). */
+export const PLAIN_TS = 0n;
+
+export interface Waiter<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+}
+
+export class NotLeaderError extends Error {
+  constructor(readonly leaderStore: number) {
+    super(`not leader${leaderStore ? `; try store ${leaderStore}` : ''}`);
+  }
+}
+
+const encoder = new TextEncoder();
+const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+
+export class Replica {
+  readonly raw: RawNode;
+  /** Writes accepted this turn, proposed together at the next flush. */
+  private queuedWrites: { cmd: WriteCommand; waiter: Waiter<WriteResult> }[] = [];
+  /** Proposed writes awaiting apply, by request id. */
+  private readonly inflight = new Map<string, Waiter<WriteResult>>();
+  /** Reads accepted this turn: one ReadIndex round serves them all. */
+  private queuedReads: Waiter<void>[] = [];
+  private readonly readRounds = new Map<string, Waiter<void>[]>();
+  private readsAwaitingApply: { index: number; waiters: Waiter<void>[] }[] = [];
+  private readSeq = 0;
+  /** Index up to which the state machine (the engine) reflects the log. */
+  applied: number;
+  quiesced = false;
+  /** Ticks the leader has been idle with every follower caught up. */
+  private idleTicks = 0;
+
+  constructor(
+    readonly desc: { current: WireRange },
+    readonly replicaId: number,
+    readonly storage: DurableRaftStorage,
+    applied: number,
+    rng: Rng,
+    electionTick: number,
+  ) {
+    this.applied = applied;
+    this.raw = new RawNode({ ...DEFAULT_CONFIG, id: replicaId, applied, electionTick, maxInflightMsgs: 64 }, storage, rng);
+  }
+
+  get rangeId(): number {
+    return this.desc.current.id;
+  }
+
+  isLeader(): boolean {
+    return this.raw.status().role === 'leader';
+  }
+
+  leaderStore(): number {
+    const lead = this.raw.status().lead;
+    return lead === 0 ? 0 : storeOfReplica(lead);
+  }
+
+  hasWork(): boolean {
+    return this.queuedWrites.length > 0 || this.queuedReads.length > 0;
+  }
+
+  write(cmd: WriteCommand): Promise<WriteResult> {
+    this.wake();
+    return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject } }));
+  }
+
+  /** Resolves once a linearizable read of this range's data may be served locally. */
+  readBarrier(): Promise<void> {
+    this.wake();
+    return new Promise((resolve, reject) => this.queuedReads.push({ resolve, reject }));
+  }
+
+  /** Proposes the writes and starts the read round accumulated this turn. */
+  flushRequests(): void {
+    if (this.queuedWrites.length > 0) {
+      const batch = this.queuedWrites;
+      this.queuedWrites = [];
+      const res = this.raw.proposeBatch(batch.map((w) => encodeCommand(w.cmd)));
+      if (res.kind === 'ok') {
+        for (const w of batch) this.inflight.set(w.cmd.requestId, w.waiter);
+      } else {
+        const err = res.kind === 'notLeader' ? new NotLeaderError(res.leader ? storeOfReplica(res.leader) : 0) : new Error(res.reason);
+        for (const w of batch) w.waiter.reject(err);
+      }
+    }
+    if (this.queuedReads.length > 0) {
+      const ctx = `${this.rangeId}/${++this.readSeq}`;
+      this.readRounds.set(ctx, this.queuedReads);
+      this.queuedReads = [];
+      this.raw.readIndex(encoder.encode(ctx));
+    }
+  }
+
+  /** Leadership changed: what we promised as leader can no longer be confirmed here. */
+  onSoftState(rd: Ready): void {
+    if (!rd.softState || rd.softState.role === 'leader') return;
+    const err = new NotLeaderError(this.leaderStore());
+    for (const w of this.inflight.values()) w.reject(err);
+    this.inflight.clear();
+    for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+    this.readRounds.clear();
+  }
+
+  /**
+   * Applies committed entries into `batch` (data, dedup records, applied
+   * index, descriptor changes). Returns the results to hand out once the batch
+   * is written.
+   */
+  async apply(rd: Ready, engine: Engine, batch: WriteBatch): Promise<[Waiter<WriteResult>, WriteResult][]> {
+    const done: [Waiter<WriteResult>, WriteResult][] = [];
+    if (rd.committedEntries.length === 0) return done;
+    const overlay = new Map<string, Uint8Array | null>();
+    const read = async (k: Uint8Array): Promise<Uint8Array | undefined> => {
+      const hit = overlay.get(keyOf(k));
+      if (hit !== undefined) return hit ?? undefined;
+      return engine.get(k);
+    };
+    const put = (k: Uint8Array, v: Uint8Array | null): void => {
+      overlay.set(keyOf(k), v);
+      if (v === null) batch.del(k);
+      else batch.put(k, v);
+    };
+    for (const e of rd.committedEntries) {
+      if (e.type === 'conf') {
+        // Term-1 conf entries are the bootstrap membership, which the descriptor already states.
+        if (e.term === 1) {
+          this.applied = e.index;
+          continue;
+        }
+        this.desc.current = withMembership(this.desc.current, this.raw.confStateAt(e.index));
+        batch.put(keys.rangeDescriptorKey(this.rangeId), encodeDescriptor(this.desc.current));
+      } else if (e.data.byteLength > 0) {
+        const cmd = decodeCommand(e.data);
+        const dedup = keys.dedupKey(this.rangeId, encoder.encode(cmd.requestId));
+        const seen = cmd.retry ? await read(dedup) : undefined;
+        const result = seen ? decodeResult(seen) : await execute(cmd, read, put);
+        if (!seen) put(dedup, encodeResult(result));
+        const waiter = this.inflight.get(cmd.requestId);
+        if (waiter) {
+          this.inflight.delete(cmd.requestId);
+          done.push([waiter, result]);
+        }
+      }
+      this.applied = e.index;
+    }
+    batch.put(keys.applyStateKey(this.rangeId), encodeApplyState(this.applied));
+    return done;
+  }
+
+  /** Read rounds confirmed by the Ready; they complete once applied catches up. */
+  collectReadStates(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      const ctx = new TextDecoder().decode(rs.ctx);
+      const waiters = this.readRounds.get(ctx);
+      if (!waiters) continue;
+      this.readRounds.delete(ctx);
+      this.readsAwaitingApply.push({ index: rs.index, waiters });
+    }
+  }
+
+  releaseReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const ready = this.readsAwaitingApply.filter((r) => r.index <= this.applied);
+    this.readsAwaitingApply = this.readsAwaitingApply.filter((r) => r.index > this.applied);
+    for (const r of ready) for (const w of r.waiters) w.resolve();
+  }
+
+  /** Rejects everything waiting (the replica is closing or timed the requests out). */
+  failAll(err: Error): void {
+    for (const w of this.queuedWrites) w.waiter.reject(err);
+    this.queuedWrites = [];
+    for (const w of this.inflight.values()) w.reject(err);
+    this.inflight.clear();
+    for (const w of this.queuedReads) w.reject(err);
+    this.queuedReads = [];
+    for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+    this.readRounds.clear();
+    for (const r of this.readsAwaitingApply) for (const w of r.waiters) w.reject(err);
+    this.readsAwaitingApply = [];
+  }
+
+  // ---- quiescence -------------------------------------------------------------
+
+  wake(): void {
+    this.quiesced = false;
+    this.idleTicks = 0;
+  }
+
+  /**
+   * A leader with nothing in flight and every follower caught up stops ticking
+   * (its last heartbeats carry the quiesce flag so followers stop too).
+   * Returns true when this tick should send quiescing heartbeats.
+   */
+  tickQuiesce(): boolean {
+    const s = this.raw.status();
+    if (s.role !== 'leader' || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
+      this.idleTicks = 0;
+      return false;
+    }
+    const caughtUp = s.commit === s.lastIndex && this.applied === s.commit && [...s.progress.values()].every((p) => p.match === s.lastIndex);
+    this.idleTicks = caughtUp ? this.idleTicks + 1 : 0;
+    return this.idleTicks >= 3;
+  }
+
+  /** A follower told by its leader that the range is idle stops ticking, if it holds everything. */
+  maybeQuiesceFollower(m: Message): void {
+    if (m.kind !== 'heartbeat') return;
+    const s = this.raw.status();
+    if (s.role === 'follower' && s.lead === m.from && s.commit === s.lastIndex && m.commit === s.commit) this.quiesced = true;
+  }
+}
+
+async function execute(cmd: WriteCommand, read: (k: Uint8Array) => Promise<Uint8Array | undefined>, put: (k: Uint8Array, v: Uint8Array | null) => void): Promise<WriteResult> {
+  const dk = keys.dataKey(cmd.key, PLAIN_TS);
+  switch (cmd.op) {
+    case 'put':
+      put(dk, cmd.value!);
+      return { ok: true, deleted: false, current: undefined };
+    case 'delete': {
+      const existed = (await read(dk)) !== undefined;
+      if (existed) put(dk, null);
+      return { ok: true, deleted: existed, current: undefined };
+    }
+    case 'cas': {
+      const current = await read(dk);
+      const matches = cmd.expect === undefined ? current === undefined : current !== undefined && Buffer.compare(current, cmd.expect) === 0;
+      if (!matches) return { ok: false, deleted: false, current };
+      put(dk, cmd.value ?? null);
+      return { ok: true, deleted: false, current };
+    }
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The multi-Raft host: thousands of range replicas in one process, one
+ * LevelDB, one event loop. Each turn of the loop:
+ *   1. proposes the writes and starts the read rounds that arrived (batched per range);
+ *   2. gathers the Ready of every range with work and persists them ALL in one
+ *      write batch with one fsync (group commit across ranges);
+ *   3. sends their messages (one frame per peer store);
+ *   4. applies committed entries of all ranges in one batch, whose applied
+ *      index is written atomically with the data;
+ *   5. answers clients, advances.
+ * Idle ranges quiesce (no ticks, no heartbeats); one liveness heartbeat per
+ * store pair per tick lets quiesced followers notice a dead leader's store.
+ */
+import type { Rng } from '../common/index.js';
+import type { Clock, Logger, Timers } from '../runtime/index.js';
+import { decodeApplyState, DurableRaftStorage, keys, LevelEngine, WriteBatch } from '../storage/index.js';
+import type { Engine } from '../storage/index.js';
+import type { RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
+import { decodeFrame, RaftTransport, StoreServer } from '../transport/index.js';
+import { StoreMetrics } from './metrics.js';
+import { decodeDescriptor, encodeDescriptor, storeOfReplica } from './range-descriptor.js';
+import { Replica } from './replica.js';
+import { handleKv } from './kv-service.js';
+
+export interface StoreConfig {
+  readonly id: number;
+  /** Directory of the store's LevelDB. */
+  readonly dir: string;
+  /** host:port to serve gRPC on (port 0 picks a free one). */
+  readonly listen: string;
+  /** Other stores' gRPC addresses. */
+  readonly peers: ReadonlyMap<number, string>;
+  readonly tickMs: number;
+  readonly electionTick: number;
+}
+
+export interface StoreDeps {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly rng: Rng;
+  readonly logger: Logger;
+}
+
+export class Store {
+  readonly replicas = new Map<number, Replica>();
+  readonly metrics = new StoreMetrics();
+  readonly transport: RaftTransport;
+  private readonly server: StoreServer;
+  private readonly dirty = new Set<Replica>();
+  private scheduled = false;
+  private running = false;
+  private tickTimer: { unref(): void } | undefined;
+  private ticks = 0;
+  /** When each peer store was last heard from (monotonic ms). */
+  private readonly lastHeard = new Map<number, number>();
+  /** Replicas whose next heartbeats carry the quiesce flag. */
+  private readonly quiescing = new Set<Replica>();
+  port = 0;
+  private closed = false;
+
+  private constructor(
+    readonly cfg: StoreConfig,
+    readonly engine: Engine,
+    readonly deps: StoreDeps,
+  ) {
+    this.transport = new RaftTransport(cfg.id, (s) => cfg.peers.get(s), deps.timers, (s) => this.onUnreachable(s));
+    this.server = new StoreServer({
+      onRaftFrame: (from, payload) => this.onRaftFrame(from, payload),
+      kv: (reqs) => this.kv(reqs),
+      createReplica: (range, bootstrap) => this.createReplica(range, bootstrap),
+      ranges: () => this.rangeStatuses(),
+      snapshot: () => Promise.reject(new Error('snapshot streaming is not implemented yet')),
+    });
+  }
+
+  static async open(cfg: StoreConfig, deps: StoreDeps): Promise<Store> {
+    const engine = await LevelEngine.open(cfg.dir);
+    const store = new Store(cfg, engine, deps);
+    const { gte, lt } = keys.rangeDescriptorScan();
+    const descs: WireRange[] = [];
+    for await (const [k, v] of engine.range(gte, lt)) if (keys.isRangeDescriptorKey(k)) descs.push(decodeDescriptor(v));
+    for (const d of descs) await store.openReplica(d);
+    store.port = await store.server.listen(cfg.listen);
+    store.tickTimer = deps.timers.setInterval(() => store.tick(), cfg.tickMs);
+    deps.logger.info({ store: cfg.id, port: store.port, ranges: descs.length }, 'store started');
+    return store;
+  }
+
+  private async openReplica(desc: WireRange): Promise<Replica> {
+    const me = desc.replicas.find((r) => r.store === this.cfg.id);
+    if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
+    const storage = await DurableRaftStorage.open(this.engine, desc.id);
+    const applyBytes = await this.engine.get(keys.applyStateKey(desc.id));
+    const applied = applyBytes ? decodeApplyState(applyBytes) : 0;
+    const replica = new Replica({ current: desc }, me.replica_id, storage, applied, this.deps.rng, this.cfg.electionTick);
+    this.replicas.set(desc.id, replica);
+    this.markDirty(replica);
+    return replica;
+  }
+
+  /** Creates a replica from a descriptor; `bootstrap` writes the group's first log entries (initial members only). */
+  async createReplica(desc: WireRange, bootstrap: boolean): Promise<void> {
+    const existing = this.replicas.get(desc.id);
+    if (existing) return;
+    const batch = new WriteBatch();
+    batch.put(keys.rangeDescriptorKey(desc.id), encodeDescriptor(desc));
+    batch.sync = true;
+    if (bootstrap) {
+      const storage = await DurableRaftStorage.open(this.engine, desc.id);
+      storage.stageBootstrap(batch, desc.replicas.filter((r) => r.role === 'voter').map((r) => r.replica_id));
+    }
+    await batch.write(this.engine);
+    await this.openReplica(desc);
+  }
+
+  // ---- the event loop -----------------------------------------------------------
+
+  markDirty(r: Replica): void {
+    this.dirty.add(r);
+    if (!this.scheduled && !this.running) {
+      this.scheduled = true;
+      this.deps.timers.setImmediate(() => void this.run());
+    }
+  }
+
+  private async run(): Promise<void> {
+    this.scheduled = false;
+    if (this.running || this.closed) return;
+    this.running = true;
+    try {
+      while (this.dirty.size > 0 && !this.closed) await this.turn();
+    } catch (err) {
+      // Storage failed: continuing could acknowledge writes that are not durable.
+      this.deps.logger.fatal({ err }, 'store event loop failed; exiting');
+      process.exit(70);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async turn(): Promise<void> {
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    const work: [Replica, import('../raft/index.js').Ready][] = [];
+    const batch = new WriteBatch();
+    let entries = 0;
+    for (const r of dirty) {
+      r.flushRequests();
+      if (!r.raw.hasReady()) continue;
+      const rd = r.raw.ready();
+      r.storage.stage(batch, rd);
+      entries += rd.entries.length;
+      work.push([r, rd]);
+    }
+    if (work.length === 0) return;
+    this.metrics.readiesPerLoop.sum += work.length;
+    this.metrics.readiesPerLoop.count++;
+    if (batch.size > 0) {
+      await batch.write(this.engine);
+      if (batch.sync) {
+        this.metrics.fsyncs++;
+        this.metrics.syncedEntries += entries;
+      }
+    }
+    for (const [r, rd] of work) {
+      r.storage.onPersisted(rd);
+      this.send(r, rd.messages);
+    }
+    this.transport.flush();
+
+    const applyBatch = new WriteBatch();
+    const answers = [];
+    for (const [r, rd] of work) {
+      r.onSoftState(rd);
+      answers.push(...(await r.apply(rd, this.engine, applyBatch)));
+      this.metrics.appliedEntries += rd.committedEntries.length;
+      r.collectReadStates(rd);
+    }
+    if (applyBatch.size > 0) await applyBatch.write(this.engine);
+    for (const [waiter, result] of answers) waiter.resolve(result);
+    for (const [r, rd] of work) {
+      r.raw.advance(rd);
+      r.releaseReads();
+      if (r.hasWork() || r.raw.hasReady()) this.dirty.add(r);
+    }
+  }
+
+  private send(r: Replica, msgs: readonly import('../raft/index.js').Message[]): void {
+    const quiesce = this.quiescing.has(r);
+    for (const msg of msgs) {
+      // Snapshots would need streaming; without log compaction none are produced yet.
+      if (msg.kind === 'snap') continue;
+      const item: RangeMessage = { rangeId: r.rangeId, quiesce: quiesce && msg.kind === 'heartbeat', msg };
+      this.transport.send(storeOfReplica(msg.to), item);
+    }
+    if (quiesce && msgs.some((m) => m.kind === 'heartbeat')) {
+      this.quiescing.delete(r);
+      r.quiesced = true;
+    }
+  }
+
+  private onRaftFrame(from: number, payload: Uint8Array): void {
+    let items: RangeMessage[];
+    try {
+      items = decodeFrame(payload);
+    } catch (err) {
+      this.metrics.malformedFrames++;
+      throw err;
+    }
+    this.lastHeard.set(from, this.deps.clock.monotonic());
+    this.transport.heardFrom(from);
+    for (const item of items) {
+      this.metrics.messagesIn++;
+      const r = this.replicas.get(item.rangeId);
+      if (!r || item.msg.to !== r.replicaId) {
+        this.metrics.unknownRangeMessages++;
+        continue;
+      }
+      // Heartbeat replies carry no news: they must not undo the quiescence they answer.
+      if (!item.quiesce && item.msg.kind !== 'heartbeatResp') r.wake();
+      r.raw.step(item.msg);
+      if (item.quiesce) r.maybeQuiesceFollower(item.msg);
+      this.markDirty(r);
+    }
+  }
+
+  private onUnreachable(store: number): void {
+    for (const r of this.replicas.values()) {
+      if (!r.isLeader()) continue;
+      for (const rep of r.desc.current.replicas) if (rep.store === store) r.raw.reportUnreachable(rep.replica_id);
+    }
+  }
+
+  private tick(): void {
+    this.ticks++;
+    for (const peer of this.cfg.peers.keys()) if (peer !== this.cfg.id) this.transport.ping(peer);
+    const now = this.deps.clock.monotonic();
+    const deadAfter = this.cfg.electionTick * this.cfg.tickMs;
+    const checkLiveness = this.ticks % this.cfg.electionTick === 0;
+    for (const r of this.replicas.values()) {
+      if (r.quiesced) {
+        // A quiesced follower whose leader's store went silent must resume elections.
+        if (!checkLiveness) continue;
+        const ls = r.leaderStore();
+        if (ls === 0 || ls === this.cfg.id || now - (this.lastHeard.get(ls) ?? 0) <= deadAfter) continue;
+        r.wake();
+      }
+      if (r.tickQuiesce()) this.quiescing.add(r);
+      r.raw.tick();
+      this.markDirty(r);
+    }
+    this.transport.flush();
+  }
+
+  // ---- services -------------------------------------------------------------------
+
+  kv(reqs: WireKvRequest[]): Promise<WireKvResponse[]> {
+    this.metrics.kvRequests += reqs.length;
+    return Promise.all(reqs.map((req) => handleKv(this, req)));
+  }
+
+  rangeStatuses(): WireRangeStatus[] {
+    return [...this.replicas.values()].map((r) => {
+      const s = r.raw.status();
+      return { range: r.desc.current, leader_store: r.leaderStore(), term: s.term, commit: s.commit, applied: r.applied, quiesced: r.quiesced };
+    });
+  }
+
+  renderMetrics(): string {
+    let leaders = 0;
+    let quiesced = 0;
+    for (const r of this.replicas.values()) {
+      if (r.isLeader()) leaders++;
+      if (r.quiesced) quiesced++;
+    }
+    return this.metrics.render({ ranges: this.replicas.size, leaders, quiesced, transport: this.transport.stats });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.tickTimer) this.deps.timers.clearInterval(this.tickTimer);
+    for (const r of this.replicas.values()) r.failAll(new Error('store closing'));
+    this.transport.close();
+    this.server.forceClose();
+    // Let an in-flight turn finish its writes before closing the engine.
+    while (this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
+    await this.engine.close();
+  }
+}
