@@ -8,7 +8,7 @@ const layers = {
   raft: ['common'],
   runtime: ['common'],
   storage: ['common', 'runtime', 'raft'],
-  transport: ['common', 'runtime'],
+  transport: ['common', 'runtime', 'raft'],
   replica: ['common', 'runtime', 'raft', 'storage', 'transport'],
   store: ['common', 'runtime', 'raft', 'storage', 'transport', 'replica', 'txn'],
   pd: ['common', 'runtime', 'raft', 'storage', 'transport', 'replica'],

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const banned = [
   [/\bDate\b/, 'Date (use the Clock from src/runtime)'],
-  [/\bsetTimeout\s*\(|\bsetInterval\s*\(|\bsetImmediate\s*\(/, 'timers (use Timers from src/runtime)'],
+  [/(?<![.\w])(setTimeout|setInterval|setImmediate)\s*\(/, 'timers (use Timers from src/runtime)'],
   [/\bMath\.random\b/, 'Math.random (use an Rng)'],
   [/\bperformance\.now\b|\bprocess\.hrtime\b/, 'clock reads (use the Clock from src/runtime)'],
 ];

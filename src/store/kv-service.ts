@@ -9,7 +9,19 @@ import type { WriteCommand } from './command.js';
 import { containsKey, sameEpoch } from './range-descriptor.js';
 import type { Replica } from './replica.js';
 import { NotLeaderError, PLAIN_TS } from './replica.js';
-import type { Store } from './store.js';
+import type { Engine } from '../storage/index.js';
+import type { Timers } from '../runtime/index.js';
+import type { StoreMetrics } from './metrics.js';
+
+/** What the KV service needs of its store. */
+export interface KvHost {
+  readonly replicas: ReadonlyMap<number, Replica>;
+  readonly engine: Engine;
+  readonly metrics: StoreMetrics;
+  readonly cfg: { readonly id: number };
+  readonly deps: { readonly timers: Timers };
+  markDirty(r: Replica): void;
+}
 
 const MAX_SCAN = 10_000;
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -31,7 +43,7 @@ function validate(req: WireKvRequest): string | undefined {
   return undefined;
 }
 
-export async function handleKv(store: Store, req: WireKvRequest): Promise<WireKvResponse> {
+export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireKvResponse> {
   const bad = validate(req);
   if (bad) return count(store, failure('BAD_REQUEST', bad));
   const r = store.replicas.get(req.range_id);
@@ -51,12 +63,12 @@ export async function handleKv(store: Store, req: WireKvRequest): Promise<WireKv
   }
 }
 
-function count(store: Store, res: WireKvResponse): WireKvResponse {
+function count(store: KvHost, res: WireKvResponse): WireKvResponse {
   if (res.error) store.metrics.countError(res.error);
   return res;
 }
 
-function withTimeout<T>(store: Store, p: Promise<T>): Promise<T> {
+function withTimeout<T>(store: KvHost, p: Promise<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = store.deps.timers.setTimeout(() => reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
     p.then(
@@ -72,7 +84,7 @@ function withTimeout<T>(store: Store, p: Promise<T>): Promise<T> {
   });
 }
 
-async function read(store: Store, r: Replica, req: WireKvRequest, desc: WireRange): Promise<WireKvResponse> {
+async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: WireRange): Promise<WireKvResponse> {
   store.markDirty(r);
   await r.readBarrier();
   if (req.op === 'get') {
@@ -95,7 +107,7 @@ async function read(store: Store, r: Replica, req: WireKvRequest, desc: WireRang
   return response({ items, more });
 }
 
-async function write(store: Store, r: Replica, req: WireKvRequest): Promise<WireKvResponse> {
+async function write(store: KvHost, r: Replica, req: WireKvRequest): Promise<WireKvResponse> {
   const cmd: WriteCommand = {
     op: req.op as WriteCommand['op'],
     requestId: req.request_id,
