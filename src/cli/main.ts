@@ -5,24 +5,36 @@
  */
 import { DbError } from '../common/index.js';
 import { parseArgs } from './args.js';
+import { BOOTSTRAP_HELP, bootstrapCommand } from './bootstrap-command.js';
 import { SIM_HELP, simCommand } from './sim-command.js';
+import { STORE_HELP, storeCommand } from './store-command.js';
 
 const HELP = `Usage: raftshard <command> [options]
 
 Commands:
+  store     run one store process (range replicas over gRPC and LevelDB)
+  bootstrap create the initial ranges of a new cluster on its stores
   sim       run the deterministic Raft simulator over many seeds
   local     start a local cluster (not built yet: needs the store, PD and gateway)
   help      show this help
 
 Run "raftshard <command> --help" for a command's options.`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const args = parseArgs(rest);
   switch (command) {
     case 'sim':
       if (args.flags.has('help')) return print(SIM_HELP);
       return simCommand(args);
+    case 'store':
+      if (args.flags.has('help')) return print(STORE_HELP);
+      await storeCommand(args);
+      return 0;
+    case 'bootstrap':
+      if (args.flags.has('help')) return print(BOOTSTRAP_HELP);
+      await bootstrapCommand(args);
+      return 0;
     case 'local':
       console.error('raftshard local: not built yet. The Raft core, its storage and the simulator exist;\n' + 'the store, placement driver and gateway that make a cluster come next (see README "Roadmap").');
       return 1;
@@ -42,13 +54,12 @@ function print(text: string): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof DbError) {
-    console.error(`raftshard: ${err.message}`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`raftshard: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = err instanceof DbError ? 2 : 1;
+  },
+);

@@ -95,14 +95,17 @@ describe('§4.1 membership changes', () => {
     expect(net.node(1).proposeConfChange({ kind: 'remove', node: 3 }).kind).toBe('ok');
     net.stabilize();
     expect([...net.status(1).progress.keys()].sort()).toEqual([1, 2]);
-    expect(net.status(3).conf.voters).toEqual([1, 2]);
+    const { term } = net.status(1);
     const from = net.sent.length;
     net.propose(1, 'without 3');
     net.tickAll(5 * ET);
     expect(net.sent.slice(from).filter((m) => m.to === 3)).toEqual([]);
-    expect(net.sent.slice(from).filter((m) => m.from === 3)).toEqual([]); // it does not campaign either
+    // 3 never learns of its removal (the entry is in force on the leader before it is sent), so it
+    // may keep pre-voting; the remaining voters, hearing from their leader, must ignore it.
+    expect(net.sent.slice(from).filter((m) => m.from === 3 && m.kind !== 'preVote')).toEqual([]);
     expect(net.sm.get(2)).toEqual(['without 3']);
     expect(net.leaders()).toEqual([1]);
+    for (const id of [1, 2, 3]) expect(net.status(id).term).toBe(term);
   });
 
   it('§4.2.2 removing the leader: it steps down once the removal commits and hands over to a caught-up voter', () => {
@@ -111,6 +114,7 @@ describe('§4.1 membership changes', () => {
     const { term } = net.status(1);
     net.propose(1, 'a');
     net.stabilize();
+    const from = net.sent.length;
     const r = net.node(1).proposeConfChange({ kind: 'remove', node: 1 });
     expect(r.kind).toBe('ok');
     expect(net.status(1).role).toBe('leader'); // still leads until the removal commits
@@ -127,7 +131,7 @@ describe('§4.1 membership changes', () => {
     net.tickAll(5 * ET);
     for (const id of [2, 3]) expect(net.sm.get(id)).toEqual(['a', 'b']);
     expect(net.leaders()).toEqual([l]);
-    expect(net.sent.filter((m) => isCampaign(m) && m.from === 1)).toEqual([]);
+    expect(net.sent.slice(from).filter((m) => isCampaign(m) && m.from === 1)).toEqual([]);
   });
 
   it('removing the leader while one follower is down: the other still takes over', () => {

@@ -292,13 +292,19 @@ export class Network {
     for (const id of [...this.nodes.keys()].sort((a, b) => a - b)) this.processReady(id);
   }
 
-  /** Delivers (or drops) one message. Returns true if it was delivered. */
+  /**
+   * Delivers (or drops) one message. Returns true if it was delivered. Like a
+   * real host, reports the outcome of a snapshot transfer to its sender.
+   */
   deliver(m: Message): boolean {
     const to = this.nodes.get(m.to);
-    if (!to || !this.allowed(m)) return false;
-    this.delivered.push(m);
-    to.step(m);
-    return true;
+    const ok = to !== undefined && this.allowed(m);
+    if (ok) {
+      this.delivered.push(m);
+      to.step(m);
+    }
+    if (m.kind === 'snap') this.nodes.get(m.from)?.reportSnapshot(m.to, ok);
+    return ok;
   }
 
   /** Takes the queued messages matching `pred` (all by default) out of the queue. */

@@ -5,4 +5,4 @@
  */
 export { Store } from './store.js';
 export type { StoreConfig, StoreDeps } from './store.js';
-export { replicaIdFor, storeOfReplica } from './range-descriptor.js';
+export { evenSplits, rangesFromSplits, replicaIdFor, storeOfReplica } from './range-descriptor.js';

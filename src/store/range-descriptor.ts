@@ -49,3 +49,20 @@ export function decodeDescriptor(bytes: Uint8Array): WireRange {
   const raw = JSON.parse(decoder.decode(bytes)) as Omit<WireRange, 'start' | 'end'> & { start: string; end: string };
   return { ...raw, start: Buffer.from(raw.start, 'base64'), end: Buffer.from(raw.end, 'base64') };
 }
+
+/** Descriptors for ranges split at `splits` (sorted), each replicated on `stores` (bootstrap layout). */
+export function rangesFromSplits(splits: readonly Uint8Array[], stores: readonly number[], firstId = 1): WireRange[] {
+  const bounds = [new Uint8Array(0), ...splits, new Uint8Array(0)];
+  return splits.concat([new Uint8Array(0)]).map((_, i) => ({
+    id: firstId + i,
+    start: bounds[i],
+    end: bounds[i + 1],
+    epoch: { version: 1, conf_ver: 1 },
+    replicas: stores.map((s) => ({ store: s, replica_id: replicaIdFor(s, 1), role: 'voter' })),
+  }));
+}
+
+/** `n` ranges splitting the benchmark keyspace "k000000".."k999999" evenly. */
+export function evenSplits(n: number, width = 1_000_000): Uint8Array[] {
+  return Array.from({ length: n - 1 }, (_, i) => encoder.encode(`k${String(Math.floor(((i + 1) * width) / n)).padStart(6, '0')}`));
+}

@@ -5,6 +5,7 @@
  */
 import { nanoid } from 'nanoid';
 import type { WireKvRequest, WireKvResponse, WireRange } from '../../src/transport/index.js';
+import { evenSplits, rangesFromSplits } from '../../src/store/index.js';
 import { StoreClient } from '../../src/transport/index.js';
 
 const enc = new TextEncoder();
@@ -67,16 +68,9 @@ export class RangeClient {
   }
 }
 
-/** `n` ranges over keys "k000000".. split evenly by a numeric prefix, replicated on `stores`. */
-export function evenRanges(n: number, stores: number[], width = 1_000_000): WireRange[] {
-  const bound = (i: number) => (i === 0 ? new Uint8Array(0) : enc.encode(`k${String(Math.floor((i * width) / n)).padStart(6, '0')}`));
-  return Array.from({ length: n }, (_, i) => ({
-    id: i + 1,
-    start: bound(i),
-    end: i === n - 1 ? new Uint8Array(0) : bound(i + 1),
-    epoch: { version: 1, conf_ver: 1 },
-    replicas: stores.map((s) => ({ store: s, replica_id: s * 65_536 + 1, role: 'voter' })),
-  }));
+/** `n` ranges over keys "k000000".."k999999", replicated on `stores`. */
+export function evenRanges(n: number, stores: number[]): WireRange[] {
+  return rangesFromSplits(evenSplits(n), stores);
 }
 
 export function keyFor(i: number): string {
