@@ -35,6 +35,15 @@ export class RawNode {
     this.prevHard = this.hardState();
   }
 
+  /** Cheap accessors for hot paths (status() allocates). */
+  get role(): Role {
+    return this.raft.role;
+  }
+
+  get lead(): NodeId {
+    return this.raft.lead;
+  }
+
   tick(): void {
     this.raft.tick();
   }

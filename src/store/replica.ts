@@ -66,11 +66,11 @@ export class Replica {
   }
 
   isLeader(): boolean {
-    return this.raw.status().role === 'leader';
+    return this.raw.role === 'leader';
   }
 
   leaderStore(): number {
-    const lead = this.raw.status().lead;
+    const lead = this.raw.lead;
     return lead === 0 ? 0 : storeOfReplica(lead);
   }
 

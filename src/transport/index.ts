@@ -4,6 +4,7 @@
  * binary Raft frame codec, and per-peer batched streams.
  */
 export { StoreClient, StoreServer } from './grpc.js';
+export { BatchingKvClient } from './batching-client.js';
 export type { RaftStream } from './grpc.js';
 export { RaftTransport } from './raft-transport.js';
 export type { TransportStats } from './raft-transport.js';

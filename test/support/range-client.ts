@@ -6,13 +6,13 @@
 import { nanoid } from 'nanoid';
 import type { WireKvRequest, WireKvResponse, WireRange } from '../../src/transport/index.js';
 import { evenSplits, rangesFromSplits } from '../../src/store/index.js';
-import { StoreClient } from '../../src/transport/index.js';
+import { BatchingKvClient } from '../../src/transport/index.js';
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RangeClient {
-  private readonly clients = new Map<number, StoreClient>();
+  private readonly clients = new Map<number, BatchingKvClient>();
   private readonly leaders = new Map<number, number>();
 
   constructor(
@@ -20,9 +20,9 @@ export class RangeClient {
     public ranges: WireRange[],
   ) {}
 
-  private client(store: number): StoreClient {
+  private client(store: number): BatchingKvClient {
     let c = this.clients.get(store);
-    if (!c) this.clients.set(store, (c = new StoreClient(this.addresses.get(store)!)));
+    if (!c) this.clients.set(store, (c = new BatchingKvClient(this.addresses.get(store)!)));
     return c;
   }
 
@@ -40,7 +40,7 @@ export class RangeClient {
       const full = { ...req, range_id: range.id, epoch: range.epoch, retry: req.retry === true || attempt > 0 };
       let res: WireKvResponse | undefined;
       try {
-        [res] = await this.client(store).kv([full], 3_000);
+        res = await this.client(store).kv(full);
       } catch {
         res = undefined;
       }
