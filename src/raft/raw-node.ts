@@ -89,6 +89,11 @@ export class RawNode {
     this.raft.reportSnapshot(id, ok);
   }
 
+  /** Index of a received snapshot the host has not persisted yet (it was accepted by step), if any. */
+  pendingSnapshotIndex(): LogIndex | undefined {
+    return this.raft.log.unstableSnapshot()?.meta.index;
+  }
+
   /** Membership in force at `index` (what a snapshot taken at `index` must record). */
   confStateAt(index: LogIndex): ConfState {
     return this.raft.confStateAt(index);

@@ -13,6 +13,11 @@ export interface Engine {
   write(ops: readonly BatchOp[], sync: boolean): Promise<void>;
   /** Entries with gte <= key < lt, in key order. */
   range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /**
+   * Like range, but the view is fixed NOW (synchronously): writes after this
+   * call are not seen. Used to stream a consistent snapshot of a range.
+   */
+  snapshotRange(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,14 @@ export class LevelEngine implements Engine {
     for await (const kv of this.db.iterator({ gte: asBuffer(gte), lt: asBuffer(lt) })) yield kv;
   }
 
+  snapshotRange(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    // classic-level creates the native iterator (and its implicit snapshot) in the constructor.
+    const it = this.db.iterator({ gte: asBuffer(gte), lt: asBuffer(lt) });
+    return (async function* () {
+      for await (const kv of it) yield kv;
+    })();
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }
@@ -73,6 +86,14 @@ export class MemoryEngine implements Engine {
       if (op.type === 'put') this.map.set(hex(op.key), [op.key.slice(), op.value.slice()]);
       else this.map.delete(hex(op.key));
     }
+  }
+
+  snapshotRange(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const hits = [...this.map.values()].filter(([k]) => compareBytes(k, gte) >= 0 && compareBytes(k, lt) < 0);
+    hits.sort(([a], [b]) => compareBytes(a, b));
+    return (async function* () {
+      yield* hits;
+    })();
   }
 
   async *range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -11,12 +11,15 @@ export class StoreMetrics {
   malformedFrames = 0;
   unknownRangeMessages = 0;
   kvRequests = 0;
+  snapshotsSent = 0;
+  snapshotsInstalled = 0;
+  compactions = 0;
   kvErrors = new Map<string, number>();
 
   render(gauges: { ranges: number; leaders: number; quiesced: number; transport: { frames: number; messages: number; bytes: number; dropped: number; reconnects: number } }): string {
     const lines: string[] = [];
-    const metric = (name: string, type: 'counter' | 'gauge', help: string, value: number, labels = ''): void => {
-      lines.push(`# HELP raftshard_${name} ${help}`, `# TYPE raftshard_${name} ${type}`, `raftshard_${name}${labels} ${value}`);
+    const metric = (name: string, type: 'counter' | 'gauge', help: string, value: number): void => {
+      lines.push(`# HELP raftshard_${name} ${help}`, `# TYPE raftshard_${name} ${type}`, `raftshard_${name} ${value}`);
     };
     metric('raft_proposals_total', 'counter', 'Commands proposed to Raft.', this.proposals);
     metric('raft_applied_entries_total', 'counter', 'Committed entries applied.', this.appliedEntries);
@@ -31,8 +34,12 @@ export class StoreMetrics {
     metric('raft_messages_dropped_total', 'counter', 'Raft messages dropped (peer unreachable or backlog full).', gauges.transport.dropped);
     metric('raft_malformed_frames_total', 'counter', 'Frames that failed to decode and were dropped.', this.malformedFrames);
     metric('raft_unknown_range_messages_total', 'counter', 'Messages for ranges this store does not host.', this.unknownRangeMessages);
+    metric('snapshots_sent_total', 'counter', 'Range snapshots streamed to other stores.', this.snapshotsSent);
+    metric('snapshots_installed_total', 'counter', 'Range snapshots received and installed.', this.snapshotsInstalled);
+    metric('raft_log_compactions_total', 'counter', 'Raft log compactions.', this.compactions);
     metric('kv_requests_total', 'counter', 'KV requests received.', this.kvRequests);
-    for (const [code, n] of this.kvErrors) metric('kv_errors_total', 'counter', 'KV requests answered with an error.', n, `{code="${code}"}`);
+    lines.push('# HELP raftshard_kv_errors_total KV requests answered with an error, by code.', '# TYPE raftshard_kv_errors_total counter');
+    for (const [code, n] of this.kvErrors) lines.push(`raftshard_kv_errors_total{code="${code}"} ${n}`);
     metric('ranges', 'gauge', 'Range replicas hosted.', gauges.ranges);
     metric('leaders', 'gauge', 'Ranges this store leads.', gauges.leaders);
     metric('quiesced_ranges', 'gauge', 'Replicas not ticking because their range is idle.', gauges.quiesced);

@@ -48,6 +48,12 @@ export class Replica {
   quiesced = false;
   /** Ticks the leader has been idle with every follower caught up. */
   private idleTicks = 0;
+  /** A snapshot received over the Snapshot stream, waiting to be installed with its Raft state. */
+  incomingSnapshot: { index: number; desc: WireRange; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
+  /** Peers a snapshot is being streamed to. */
+  readonly sendingSnapshotTo = new Set<number>();
+  /** Log compaction requested by the tick; done inside the next loop turn. */
+  compactTo = 0;
 
   constructor(
     readonly desc: { current: WireRange },
@@ -127,6 +133,11 @@ export class Replica {
    */
   async apply(rd: Ready, engine: Engine, batch: WriteBatch): Promise<[Waiter<WriteResult>, WriteResult][]> {
     const done: [Waiter<WriteResult>, WriteResult][] = [];
+    if (rd.snapshot) {
+      // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
+      this.applied = rd.snapshot.meta.index;
+      if (this.incomingSnapshot?.index === rd.snapshot.meta.index) this.desc.current = this.incomingSnapshot.desc;
+    }
     if (rd.committedEntries.length === 0) return done;
     const overlay = new Map<string, Uint8Array | null>();
     const read = async (k: Uint8Array): Promise<Uint8Array | undefined> => {

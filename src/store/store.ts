@@ -13,7 +13,7 @@
  */
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
-import { decodeApplyState, DurableRaftStorage, keys, LevelEngine, WriteBatch } from '../storage/index.js';
+import { decodeApplyState, DurableRaftStorage, encodeApplyState, keys, LevelEngine, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
 import type { RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
 import { decodeFrame, RaftTransport, StoreServer } from '../transport/index.js';
@@ -21,6 +21,9 @@ import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from './range-descriptor.js';
 import { Replica } from './replica.js';
 import { handleKv } from './kv-service.js';
+import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
+import { StoreClient } from '../transport/index.js';
+import type { Message, Ready } from '../raft/index.js';
 
 export interface StoreConfig {
   readonly id: number;
@@ -32,6 +35,8 @@ export interface StoreConfig {
   readonly peers: ReadonlyMap<number, string>;
   readonly tickMs: number;
   readonly electionTick: number;
+  /** Compact a range's Raft log once this many applied entries pile up (keeping half as a tail for slow followers). */
+  readonly compactLogEntries?: number;
 }
 
 export interface StoreDeps {
@@ -69,7 +74,7 @@ export class Store {
       kv: (reqs) => this.kv(reqs),
       createReplica: (range, bootstrap) => this.createReplica(range, bootstrap),
       ranges: () => this.rangeStatuses(),
-      snapshot: () => Promise.reject(new Error('snapshot streaming is not implemented yet')),
+      snapshot: (chunks) => this.onSnapshot(chunks),
     });
   }
 
@@ -141,7 +146,7 @@ export class Store {
   private async turn(): Promise<void> {
     const dirty = [...this.dirty];
     this.dirty.clear();
-    const work: [Replica, import('../raft/index.js').Ready][] = [];
+    const work: [Replica, Ready][] = [];
     const batch = new WriteBatch();
     let entries = 0;
     for (const r of dirty) {
@@ -149,10 +154,12 @@ export class Store {
       if (!r.raw.hasReady()) continue;
       const rd = r.raw.ready();
       r.storage.stage(batch, rd);
+      if (rd.snapshot) await this.stageSnapshotInstall(r, rd, batch);
       entries += rd.entries.length;
       work.push([r, rd]);
     }
-    if (work.length === 0) return;
+    const compacted = this.stageCompactions(dirty, batch);
+    if (work.length === 0 && compacted.length === 0) return;
     this.metrics.readiesPerLoop.sum += work.length;
     this.metrics.readiesPerLoop.count++;
     if (batch.size > 0) {
@@ -162,6 +169,8 @@ export class Store {
         this.metrics.syncedEntries += entries;
       }
     }
+    for (const [r, meta] of compacted) r.storage.onCompacted(meta);
+    this.metrics.compactions += compacted.length;
     for (const [r, rd] of work) {
       r.storage.onPersisted(rd);
       this.send(r, rd.messages);
@@ -179,17 +188,24 @@ export class Store {
     if (applyBatch.size > 0) await applyBatch.write(this.engine);
     for (const [waiter, result] of answers) waiter.resolve(result);
     for (const [r, rd] of work) {
+      if (rd.snapshot && r.incomingSnapshot?.index === rd.snapshot.meta.index) {
+        this.metrics.snapshotsInstalled++;
+        r.incomingSnapshot.done.resolve();
+        r.incomingSnapshot = undefined;
+      }
       r.raw.advance(rd);
       r.releaseReads();
       if (r.hasWork() || r.raw.hasReady()) this.dirty.add(r);
     }
   }
 
-  private send(r: Replica, msgs: readonly import('../raft/index.js').Message[]): void {
+  private send(r: Replica, msgs: readonly Message[]): void {
     const quiesce = this.quiescing.has(r);
     for (const msg of msgs) {
-      // Snapshots would need streaming; without log compaction none are produced yet.
-      if (msg.kind === 'snap') continue;
+      if (msg.kind === 'snap') {
+        this.streamSnapshot(r, msg);
+        continue;
+      }
       const item: RangeMessage = { rangeId: r.rangeId, quiesce: quiesce && msg.kind === 'heartbeat', msg };
       this.transport.send(storeOfReplica(msg.to), item);
     }
@@ -197,6 +213,89 @@ export class Store {
       this.quiescing.delete(r);
       r.quiesced = true;
     }
+  }
+
+  // ---- snapshots and log compaction ---------------------------------------------------
+
+  /**
+   * Streams a snapshot of the range at its applied index (not the index the
+   * core named: our engine holds the state at `applied`, and the follower's
+   * reply moves the leader's view of it forward either way).
+   */
+  private streamSnapshot(r: Replica, msg: Message): void {
+    const to = msg.to;
+    if (r.sendingSnapshotTo.has(to)) return;
+    const term = r.storage.term(r.applied);
+    const address = this.cfg.peers.get(storeOfReplica(to));
+    if (term === undefined || !address) {
+      r.raw.reportSnapshot(to, false);
+      return;
+    }
+    const meta = { index: r.applied, term, conf: r.raw.confStateAt(r.applied) };
+    const chunks = snapshotChunks(this.engine, this.cfg.id, r.desc.current, msg, meta);
+    r.sendingSnapshotTo.add(to);
+    this.metrics.snapshotsSent++;
+    const client = new StoreClient(address);
+    this.deps.logger.info({ range: r.rangeId, to: storeOfReplica(to), index: meta.index }, 'streaming snapshot');
+    client.sendSnapshot(chunks).then(
+      () => this.snapshotSent(r, to, true, client),
+      (err: Error) => {
+        this.deps.logger.warn({ range: r.rangeId, to: storeOfReplica(to), err: err.message }, 'snapshot failed');
+        this.snapshotSent(r, to, false, client);
+      },
+    );
+  }
+
+  private snapshotSent(r: Replica, to: number, ok: boolean, client: StoreClient): void {
+    client.close();
+    r.sendingSnapshotTo.delete(to);
+    r.raw.reportSnapshot(to, ok);
+    this.markDirty(r);
+  }
+
+  private async onSnapshot(chunks: AsyncIterable<import('../transport/index.js').WireSnapshotChunk>): Promise<void> {
+    const snap = await receiveSnapshot(chunks);
+    const r = this.replicas.get(snap.item.rangeId);
+    if (!r || snap.item.msg.to !== r.replicaId) throw new Error(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
+    if (snap.item.msg.kind !== 'snap') throw new Error('not a snapshot');
+    const index = snap.item.msg.snapshot.meta.index;
+    r.incomingSnapshot?.done.reject(new Error('superseded by a newer snapshot'));
+    const installed = new Promise<void>((resolve, reject) => {
+      r.incomingSnapshot = { index, desc: snap.desc, pairs: snap.pairs, done: { resolve, reject } };
+    });
+    r.wake();
+    r.raw.step(snap.item.msg);
+    this.markDirty(r);
+    // Refused by Raft (we already have that much): nothing to install; the reply tells the leader.
+    if (r.raw.pendingSnapshotIndex() !== index) {
+      r.incomingSnapshot = undefined;
+      return;
+    }
+    await installed;
+  }
+
+  /** Replaces the range's state with the received snapshot, in the batch persisting the Raft snapshot. */
+  private async stageSnapshotInstall(r: Replica, rd: Ready, batch: WriteBatch): Promise<void> {
+    const incoming = r.incomingSnapshot;
+    const index = rd.snapshot!.meta.index;
+    if (!incoming || incoming.index !== index) throw new Error(`range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
+    for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of this.engine.range(b.gte, b.lt)) batch.del(k);
+    for (const [k, v] of incoming.pairs) batch.put(k, v);
+    batch.put(keys.applyStateKey(r.rangeId), encodeApplyState(index));
+    batch.put(keys.rangeDescriptorKey(r.rangeId), encodeDescriptor(incoming.desc));
+  }
+
+  /** Log compaction (Raft §7) requested by the tick, staged into this turn's batch. */
+  private stageCompactions(dirty: Replica[], batch: WriteBatch): [Replica, import('../raft/index.js').SnapshotMeta][] {
+    const out: [Replica, import('../raft/index.js').SnapshotMeta][] = [];
+    for (const r of dirty) {
+      if (r.compactTo === 0) continue;
+      const index = Math.min(r.compactTo, r.applied);
+      r.compactTo = 0;
+      const meta = r.storage.stageCompaction(batch, index, r.raw.confStateAt(index));
+      if (meta) out.push([r, meta]);
+    }
+    return out;
   }
 
   private onRaftFrame(from: number, payload: Uint8Array): void {
@@ -237,6 +336,8 @@ export class Store {
     const now = this.deps.clock.monotonic();
     const deadAfter = this.cfg.electionTick * this.cfg.tickMs;
     const checkLiveness = this.ticks % this.cfg.electionTick === 0;
+    const threshold = this.cfg.compactLogEntries ?? 10_000;
+    const checkCompaction = this.ticks % 10 === 0;
     for (const r of this.replicas.values()) {
       if (r.quiesced) {
         // A quiesced follower whose leader's store went silent must resume elections.
@@ -245,6 +346,7 @@ export class Store {
         if (ls === 0 || ls === this.cfg.id || now - (this.lastHeard.get(ls) ?? 0) <= deadAfter) continue;
         r.wake();
       }
+      if (checkCompaction && r.applied - r.storage.firstIndex() >= threshold) r.compactTo = r.applied - Math.floor(threshold / 2);
       if (r.tickQuiesce()) this.quiescing.add(r);
       r.raw.tick();
       this.markDirty(r);
