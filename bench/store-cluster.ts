@@ -64,19 +64,13 @@ export class StoreCluster {
     });
   }
 
-  async waitForLeaders(timeoutMs = 120_000): Promise<void> {
+  async waitForLeaders(timeoutMs = 300_000): Promise<void> {
     const t0 = Date.now();
     for (;;) {
-      const led = new Set<number>();
-      for (const addr of this.addresses.values()) {
-        const c = new StoreClient(addr);
-        const { ranges } = await c.ranges(30_000);
-        c.close();
-        for (const r of ranges) if (r.leader_store !== 0) led.add(r.range.id);
-      }
-      if (led.size === this.ranges.length) return;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`only ${led.size}/${this.ranges.length} ranges have leaders`);
-      await sleep(500);
+      const leaders = await this.metric('leaders');
+      if (leaders === this.ranges.length) return;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`only ${leaders}/${this.ranges.length} ranges have leaders`);
+      await sleep(1000);
     }
   }
 

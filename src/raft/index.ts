@@ -13,7 +13,7 @@ export { MemoryStorage, EMPTY_CONF, bootstrapEntries, limitSize } from './storag
 export type { RaftStorage, InitialState } from './storage.js';
 export { applyConfChange, decodeConfChange, encodeConfChange } from './conf-change.js';
 export type { ConfChange } from './conf-change.js';
-export { DEFAULT_CONFIG, EMPTY_HARD_STATE } from './types.js';
+export { DEFAULT_CONFIG, EMPTY_HARD_STATE, sendableBeforePersist } from './types.js';
 export type {
   ConfState,
   Entry,

@@ -113,6 +113,11 @@ export class RaftLog {
     return i < this.unstable.offset ? this.storage.term(i) : undefined;
   }
 
+  /** The last index known to be durable (everything before the unstable part). */
+  stableLastIndex(): LogIndex {
+    return this.unstable.offset - 1;
+  }
+
   lastTerm(): Term {
     const t = this.term(this.lastIndex());
     assert(t !== undefined, 'term of last index unknown');

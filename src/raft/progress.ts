@@ -80,6 +80,8 @@ export class Progress {
   pendingSnapshot: LogIndex = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** Lease reads: the send tick of the latest heartbeat this follower acknowledged. */
+  leaseAckTick = -Infinity;
   readonly inflights: Inflights;
 
   constructor(next: LogIndex, maxInflight: number, maxInflightBytes: number, public isLearner: boolean) {

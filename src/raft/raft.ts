@@ -24,6 +24,22 @@ export type ProposeResult =
   | { readonly kind: 'rejected'; readonly reason: string };
 
 const EMPTY = new Uint8Array(0);
+/** Ticks of clock drift between nodes a lease tolerates per election timeout. */
+const LEASE_MARGIN = 2;
+/** Heartbeat context of a lease round: a marker byte no ReadIndex context starts with, and the send tick. */
+const LEASE_CTX_MARKER = 0xff;
+
+function encodeLeaseCtx(tick: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = LEASE_CTX_MARKER;
+  new DataView(out.buffer).setFloat64(1, tick);
+  return out;
+}
+
+function decodeLeaseCtx(ctx: Uint8Array): number | undefined {
+  if (ctx.length !== 9 || ctx[0] !== LEASE_CTX_MARKER) return undefined;
+  return new DataView(ctx.buffer, ctx.byteOffset, 9).getFloat64(1);
+}
 
 export class Raft {
   readonly id: NodeId;
@@ -55,6 +71,8 @@ export class Raft {
   private termStartIndex: LogIndex = 0;
   /** Leader: new entries or a new commit index are waiting to be broadcast at the next flush. */
   private bcastPending = false;
+  /** Ticks since this node started: the clock of lease reads. */
+  private ticks = 0;
 
   constructor(cfg: RaftConfig, storage: RaftStorage, rng: Rng) {
     assert(cfg.id > 0, 'raft id must be positive');
@@ -122,7 +140,8 @@ export class Raft {
     this.role = 'leader';
     const last = this.log.lastIndex();
     for (const id of this.members()) this.prs.set(id, this.newProgress(id, last + 1));
-    this.prs.get(this.id)!.match = last;
+    // Our own log counts toward commit only as far as it is durable (see onPersisted).
+    this.prs.get(this.id)!.match = this.log.stableLastIndex();
     // Raft §5.4.2 / §8: a new leader commits a no-op of its own term, which
     // commits everything before it and unlocks reads and conf changes.
     this.termStartIndex = last + 1;
@@ -150,6 +169,7 @@ export class Raft {
   // ---- time ---------------------------------------------------------------
 
   tick(): void {
+    this.ticks++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -236,7 +256,11 @@ export class Raft {
         // Raft dissertation §4.2.3 / §9.6: while we hear from a live leader,
         // ignore elections (protects against removed or partitioned nodes),
         // unless the leader itself handed over leadership.
-        const inLease = this.cfg.checkQuorum && this.lead !== 0 && this.electionElapsed < this.cfg.electionTick;
+        const inLease =
+          (this.cfg.checkQuorum && this.lead !== 0 && this.electionElapsed < this.cfg.electionTick) ||
+          // With lease reads, a node that just (re)started may have acknowledged a leader's
+          // heartbeat before it crashed: it keeps that promise for one election timeout.
+          (this.cfg.readOnly === 'lease' && this.ticks < this.cfg.electionTick);
         if (inLease && !m.transfer) return;
       }
       if (m.kind === 'preVote' || (m.kind === 'preVoteResp' && !m.reject)) {
@@ -469,7 +493,12 @@ export class Raft {
     // A lost MsgApp would otherwise leave a full window stuck forever.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(from, true);
-    if (this.cfg.readOnly !== 'safe' || ctx.length === 0) return;
+    const leaseTick = decodeLeaseCtx(ctx);
+    if (leaseTick !== undefined) {
+      pr.leaseAckTick = Math.max(pr.leaseAckTick, leaseTick);
+      return;
+    }
+    if (ctx.length === 0) return;
     const acks = this.readOnly.recvAck(from, ctx);
     if (!acks || !hasQuorum(this.conf.current().voters, (id) => id === this.id || acks.has(id))) return;
     for (const req of this.readOnly.advance(ctx)) this.answerRead(req.ctx, req.from, req.index);
@@ -539,6 +568,9 @@ export class Raft {
   }
 
   private bcastHeartbeat(ctx: Uint8Array): void {
+    // A plain heartbeat of a lease-reading leader carries its send tick, so the
+    // replies tell when a quorum last promised not to elect anyone else.
+    if (ctx.length === 0 && this.cfg.readOnly === 'lease') ctx = encodeLeaseCtx(this.ticks);
     for (const [to, pr] of this.prs) {
       if (to === this.id) continue;
       const commit = Math.min(pr.match, this.log.committed);
@@ -567,12 +599,21 @@ export class Raft {
   }
 
   private appendEntries(ents: Entry[]): void {
-    const last = this.log.append(ents);
+    this.log.append(ents);
     this.trackConfEntries(ents);
     this.syncProgressWithConf();
-    this.prs.get(this.id)?.maybeUpdate(last);
-    this.maybeCommit();
+    // The leader's own copy counts toward commit once the host has persisted it
+    // (onPersisted), which lets the host send MsgApp before its own fsync
+    // completes (Raft dissertation §10.2.1).
     this.bcastPending = true;
+  }
+
+  /** The host made entries up to (index, term) durable. */
+  onPersisted(index: LogIndex, term: Term): void {
+    this.log.stableTo(index, term);
+    if (this.role !== 'leader' || this.log.term(index) !== term) return;
+    const self = this.prs.get(this.id);
+    if (self && self.maybeUpdate(index) && this.maybeCommit()) this.bcastPending = true;
   }
 
   /** Leader: adds progress for new members, drops it for removed ones, flags learners. */
@@ -647,15 +688,29 @@ export class Raft {
     }
     const index = this.log.committed;
     const voters = this.conf.current().voters;
-    // No lease during a transfer: the transferee may win before our lease runs out.
-    const leaseValid = this.cfg.readOnly === 'lease' && this.leadTransferee === 0;
-    if (leaseValid || (voters.length === 1 && voters[0] === this.id)) {
+    if (this.leaseValid() || (voters.length === 1 && voters[0] === this.id)) {
       this.answerRead(ctx, from, index);
       return;
     }
     if (!this.readOnly.add(index, ctx, from)) return;
     this.readOnly.recvAck(this.id, ctx);
     this.bcastHeartbeat(ctx);
+  }
+
+  /**
+   * Raft dissertation §6.4.1. A quorum acknowledged a heartbeat we sent at tick
+   * T; each of them then refuses votes until electionTick of its own ticks have
+   * passed since receiving it (step: inLease). Assuming tick rates drift apart
+   * by less than LEASE_MARGIN ticks per election timeout, nobody else can lead
+   * before T + electionTick - LEASE_MARGIN on our clock. No lease during a
+   * transfer: the transferee campaigns at once.
+   */
+  private leaseValid(): boolean {
+    if (this.cfg.readOnly !== 'lease' || this.leadTransferee !== 0) return false;
+    const voters = this.conf.current().voters;
+    const acks = voters.map((id) => (id === this.id ? this.ticks : (this.prs.get(id)?.leaseAckTick ?? -Infinity))).sort((a, b) => b - a);
+    const quorumTick = acks[Math.floor(voters.length / 2)];
+    return this.ticks < quorumTick + this.cfg.electionTick - LEASE_MARGIN;
   }
 
   private answerRead(ctx: Uint8Array, from: NodeId, index: LogIndex): void {

@@ -141,17 +141,25 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * The host made `rd`'s snapshot, entries and hard state durable. Optional
+   * (advance implies it); calling it as soon as the write lands lets a leader
+   * count its own log toward commit before the Ready is fully handled.
+   */
+  persisted(rd: Ready): void {
+    const log = this.raft.log;
+    if (rd.snapshot) log.stableSnapTo(rd.snapshot.meta.index);
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1];
+      this.raft.onPersisted(last.index, last.term);
+    }
+  }
+
   /** The host persisted, sent and applied `rd`. */
   advance(rd: Ready): void {
     const log = this.raft.log;
-    if (rd.snapshot) {
-      log.stableSnapTo(rd.snapshot.meta.index);
-      log.appliedTo(rd.snapshot.meta.index);
-    }
-    if (rd.entries.length > 0) {
-      const last = rd.entries[rd.entries.length - 1];
-      log.stableTo(last.index, last.term);
-    }
+    this.persisted(rd);
+    if (rd.snapshot) log.appliedTo(rd.snapshot.meta.index);
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
     // Configurations at or below the applied index can no longer be truncated.
     this.raft.conf.compact(log.applied);

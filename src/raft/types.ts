@@ -174,6 +174,12 @@ export interface SoftState {
  *  3. apply `snapshot` and then `committedEntries` to the state machine, in order;
  *  4. call `advance(ready)`.
  * A crash between 1 and 4 is safe: the core reloads from storage on restart.
+ *
+ * Exception to 2: messages for which `sendableBeforePersist` holds (a leader's
+ * appends, heartbeats and snapshots) may go out before step 1 completes, so the
+ * leader's fsync overlaps its followers' (Raft dissertation §10.2.1). That is
+ * safe because a leader counts its own log toward commit only after the host
+ * reports it durable (RawNode.persisted / advance).
  */
 export interface Ready {
   readonly softState: SoftState | undefined;
@@ -222,3 +228,8 @@ export const DEFAULT_CONFIG: Omit<RaftConfig, 'id' | 'applied'> = {
   checkQuorum: true,
   readOnly: 'safe',
 };
+
+/** See the Ready contract: these carry nothing that depends on the sender's unpersisted state. */
+export function sendableBeforePersist(m: Message): boolean {
+  return m.kind === 'app' || m.kind === 'heartbeat' || m.kind === 'snap';
+}

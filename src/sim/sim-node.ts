@@ -6,7 +6,7 @@
  */
 import type { LogIndex, NodeId } from '../common/index.js';
 import type { Entry, Message, RaftConfig, ReadState, Ready, Snapshot } from '../raft/index.js';
-import { DEFAULT_CONFIG, MemoryStorage, RawNode } from '../raft/index.js';
+import { DEFAULT_CONFIG, MemoryStorage, RawNode, sendableBeforePersist } from '../raft/index.js';
 import type { SeededRng } from '../runtime/index.js';
 import type { ApplyOutcome } from './kv-state-machine.js';
 import { KvStateMachine } from './kv-state-machine.js';
@@ -34,8 +34,12 @@ export interface SimNodeOptions {
 export class SimNode {
   raw: RawNode | undefined;
   sm: KvStateMachine | undefined;
-  /** Readies persisted but whose messages a crash will lose (set by the nemesis). */
-  crashAfterPersist = false;
+  /**
+   * Set by the nemesis: crash during the next Ready, after the early messages
+   * (a leader's appends) went out but before the disk write, or after the disk
+   * write but before the other messages.
+   */
+  crashDuringReady: 'no' | 'beforePersist' | 'afterPersist' = 'no';
   readonly disk: MemoryStorage;
   /** Index up to which the state machine has applied. */
   applied: LogIndex = 0;
@@ -76,19 +80,25 @@ export class SimNode {
   processReadies(): boolean {
     while (this.raw && this.raw.hasReady()) {
       const rd = this.raw.ready();
+      // As a real host may: a leader's appends go out before its own write lands.
+      for (const m of rd.messages) if (sendableBeforePersist(m)) this.hooks.send(m);
+      if (this.crashDuringReady === 'beforePersist') return this.crashNow();
       this.persist(rd);
-      if (this.crashAfterPersist) {
-        this.crashAfterPersist = false;
-        this.crash();
-        return false;
-      }
-      for (const m of rd.messages) this.hooks.send(m);
+      this.raw.persisted(rd);
+      if (this.crashDuringReady === 'afterPersist') return this.crashNow();
+      for (const m of rd.messages) if (!sendableBeforePersist(m)) this.hooks.send(m);
       this.apply(rd);
       if (rd.softState?.role === 'leader') this.hooks.becameLeader(this);
       this.raw.advance(rd);
       this.maybeCompact();
     }
     return true;
+  }
+
+  private crashNow(): false {
+    this.crashDuringReady = 'no';
+    this.crash();
+    return false;
   }
 
   private persist(rd: Ready): void {

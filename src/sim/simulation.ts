@@ -227,7 +227,7 @@ export class Simulation {
       case 6:
         if (live.length > 0) {
           const victim = r.pick(live);
-          victim.crashAfterPersist = true;
+          victim.crashDuringReady = r.chance(0.5) ? 'beforePersist' : 'afterPersist';
           this.stats.crashes++;
           this.restartAt.set(victim.id, this.now + 20 + r.int(150));
         }
@@ -282,7 +282,7 @@ export class Simulation {
     this.net.faults = { ...CALM };
     this.clientsActive = false;
     for (const n of this.nodes.values()) {
-      n.crashAfterPersist = false;
+      n.crashDuringReady = 'no';
       if (!n.alive) n.start();
     }
     const deadline = this.now + this.opts.livenessTicks;

@@ -24,6 +24,7 @@ import { handleKv } from './kv-service.js';
 import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
 import { StoreClient } from '../transport/index.js';
 import type { Message, Ready } from '../raft/index.js';
+import { sendableBeforePersist } from '../raft/index.js';
 
 export interface StoreConfig {
   readonly id: number;
@@ -52,6 +53,8 @@ export class Store {
   readonly transport: RaftTransport;
   private readonly server: StoreServer;
   private readonly dirty = new Set<Replica>();
+  /** Replicas that tick (not quiesced); a superset, pruned at each tick. */
+  private readonly active = new Set<Replica>();
   private scheduled = false;
   private running = false;
   private tickTimer: { unref(): void } | undefined;
@@ -121,6 +124,7 @@ export class Store {
   // ---- the event loop -----------------------------------------------------------
 
   markDirty(r: Replica): void {
+    if (!r.quiesced) this.active.add(r);
     this.dirty.add(r);
     if (!this.scheduled && !this.running) {
       this.scheduled = true;
@@ -160,6 +164,9 @@ export class Store {
     }
     const compacted = this.stageCompactions(dirty, batch);
     if (work.length === 0 && compacted.length === 0) return;
+    // A leader's appends and heartbeats leave now: followers persist while we do.
+    for (const [r, rd] of work) this.send(r, rd.messages.filter(sendableBeforePersist));
+    this.transport.flush();
     this.metrics.readiesPerLoop.sum += work.length;
     this.metrics.readiesPerLoop.count++;
     if (batch.size > 0) {
@@ -173,7 +180,8 @@ export class Store {
     this.metrics.compactions += compacted.length;
     for (const [r, rd] of work) {
       r.storage.onPersisted(rd);
-      this.send(r, rd.messages);
+      r.raw.persisted(rd);
+      this.send(r, rd.messages.filter((m) => !sendableBeforePersist(m)));
     }
     this.transport.flush();
 
@@ -333,18 +341,14 @@ export class Store {
   private tick(): void {
     this.ticks++;
     for (const peer of this.cfg.peers.keys()) if (peer !== this.cfg.id) this.transport.ping(peer);
-    const now = this.deps.clock.monotonic();
-    const deadAfter = this.cfg.electionTick * this.cfg.tickMs;
-    const checkLiveness = this.ticks % this.cfg.electionTick === 0;
+    if (this.ticks % this.cfg.electionTick === 0) this.wakeFollowersOfSilentStores();
     const threshold = this.cfg.compactLogEntries ?? 10_000;
     const checkCompaction = this.ticks % 10 === 0;
-    for (const r of this.replicas.values()) {
+    // Only ranges that are not quiesced tick: idle ranges cost nothing per tick.
+    for (const r of this.active) {
       if (r.quiesced) {
-        // A quiesced follower whose leader's store went silent must resume elections.
-        if (!checkLiveness) continue;
-        const ls = r.leaderStore();
-        if (ls === 0 || ls === this.cfg.id || now - (this.lastHeard.get(ls) ?? 0) <= deadAfter) continue;
-        r.wake();
+        this.active.delete(r);
+        continue;
       }
       if (checkCompaction && r.applied - r.storage.firstIndex() >= threshold) r.compactTo = r.applied - Math.floor(threshold / 2);
       if (r.tickQuiesce()) this.quiescing.add(r);
@@ -352,6 +356,20 @@ export class Store {
       this.markDirty(r);
     }
     this.transport.flush();
+  }
+
+  /** A quiesced follower whose leader's store went silent must resume elections. */
+  private wakeFollowersOfSilentStores(): void {
+    const now = this.deps.clock.monotonic();
+    const deadAfter = this.cfg.electionTick * this.cfg.tickMs;
+    const silent = new Set([...this.cfg.peers.keys()].filter((s) => s !== this.cfg.id && now - (this.lastHeard.get(s) ?? 0) > deadAfter));
+    if (silent.size === 0) return;
+    for (const r of this.replicas.values()) {
+      if (r.quiesced && silent.has(r.leaderStore())) {
+        r.wake();
+        this.markDirty(r);
+      }
+    }
   }
 
   // ---- services -------------------------------------------------------------------
