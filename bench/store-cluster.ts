@@ -56,6 +56,12 @@ export class StoreCluster {
   private spawnStore(id: number): Promise<void> {
     const peers = [...this.addresses].map(([i, a]) => `${i}=${a}`).join(',');
     const args = [CLI, 'store', '--id', String(id), '--listen', this.addresses.get(id)!, '--dir', join(this.dir, `s${id}`), '--peers', peers, '--metrics', this.metricsAddresses.get(id)!];
+    if (this.procs.size === 0) {
+      // Never leave store processes behind if the benchmark dies.
+      process.once('exit', () => {
+        for (const p of this.procs.values()) p.kill('SIGKILL');
+      });
+    }
     const child = spawn(process.execPath, [...(process.env.STORE_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.STORE_PROFILE] : []), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
     this.procs.set(id, child);
     return new Promise((resolve, reject) => {

@@ -1,17 +1,25 @@
 /**
- * The key-value engine under a store: LevelDB (classic-level) for real, and an
- * in-memory twin with the same ordering semantics for tests. Keys and values
- * are raw bytes compared bytewise.
+ * The ordered key-value engine under a store: LevelDB (classic-level) for
+ * real, and an in-memory twin with the same contract for tests
+ * (test/conformance/engine.test.ts runs one suite against both). Keys and
+ * values are raw bytes; keys compare bytewise.
  */
 import { ClassicLevel } from 'classic-level';
+import { DbError } from '../common/index.js';
 
 export type BatchOp = { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array } | { readonly type: 'del'; readonly key: Uint8Array };
 
 export interface Engine {
+  /** The value of `key`, or undefined. The caller owns the returned bytes. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
-  /** Applies all ops atomically; with `sync` the call resolves only after an fsync. */
+  /**
+   * Applies all ops atomically, in order (a later op on the same key wins).
+   * With `sync` the call resolves only after the write is on stable storage
+   * (fsync); without it a process crash loses nothing but a machine crash may
+   * lose a suffix of recent writes.
+   */
   write(ops: readonly BatchOp[], sync: boolean): Promise<void>;
-  /** Entries with gte <= key < lt, in key order. */
+  /** Pairs with gte <= key < lt in key order, as of the first step of the iteration. */
   range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]>;
   /**
    * Like range, but the view is fixed NOW (synchronously): writes after this
@@ -53,7 +61,7 @@ export class LevelEngine implements Engine {
   }
 
   snapshotRange(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
-    // classic-level creates the native iterator (and its implicit snapshot) in the constructor.
+    // classic-level creates the native iterator, and with it LevelDB's implicit snapshot, in the constructor.
     const it = this.db.iterator({ gte: asBuffer(gte), lt: asBuffer(lt) });
     return (async function* () {
       for await (const kv of it) yield kv;
@@ -71,36 +79,80 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-const hex = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
-
-/** In-memory twin of LevelEngine: same contract, no durability. */
+/**
+ * In-memory twin of LevelEngine: same ordering, atomicity and snapshot
+ * semantics, no durability. Stores and hands out copies, as LevelDB does, so
+ * callers cannot alias its state.
+ */
 export class MemoryEngine implements Engine {
-  private readonly map = new Map<string, [Uint8Array, Uint8Array]>();
+  /** Invariant: sorted by key bytewise, keys unique. */
+  private pairs: [Uint8Array, Uint8Array][] = [];
+  private closed = false;
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.map.get(hex(key))?.[1];
+    this.checkOpen();
+    const i = this.lowerBound(key);
+    return i < this.pairs.length && compareBytes(this.pairs[i][0], key) === 0 ? this.pairs[i][1].slice() : undefined;
   }
 
   async write(ops: readonly BatchOp[]): Promise<void> {
+    this.checkOpen();
+    // Synchronous from here on: no reader observes half a batch.
     for (const op of ops) {
-      if (op.type === 'put') this.map.set(hex(op.key), [op.key.slice(), op.value.slice()]);
-      else this.map.delete(hex(op.key));
+      const i = this.lowerBound(op.key);
+      const found = i < this.pairs.length && compareBytes(this.pairs[i][0], op.key) === 0;
+      if (op.type === 'put') {
+        const pair: [Uint8Array, Uint8Array] = [op.key.slice(), op.value.slice()];
+        if (found) this.pairs[i] = pair;
+        else this.pairs.splice(i, 0, pair);
+      } else if (found) {
+        this.pairs.splice(i, 1);
+      }
     }
   }
 
-  snapshotRange(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
-    const hits = [...this.map.values()].filter(([k]) => compareBytes(k, gte) >= 0 && compareBytes(k, lt) < 0);
-    hits.sort(([a], [b]) => compareBytes(a, b));
+  range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    // Collected at the first step, like LevelEngine.range's lazily created iterator.
+    const collect = () => this.collect(gte, lt);
     return (async function* () {
-      yield* hits;
+      yield* collect();
     })();
   }
 
-  async *range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
-    const hits = [...this.map.values()].filter(([k]) => compareBytes(k, gte) >= 0 && compareBytes(k, lt) < 0);
-    hits.sort(([a], [b]) => compareBytes(a, b));
-    for (const kv of hits) yield kv;
+  snapshotRange(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const view = this.collect(gte, lt);
+    return (async function* () {
+      yield* view;
+    })();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** A copy of the pairs in [gte, lt), taken now. */
+  private collect(gte: Uint8Array, lt: Uint8Array): [Uint8Array, Uint8Array][] {
+    this.checkOpen();
+    const out: [Uint8Array, Uint8Array][] = [];
+    for (let i = this.lowerBound(gte); i < this.pairs.length && compareBytes(this.pairs[i][0], lt) < 0; i++) {
+      out.push([this.pairs[i][0].slice(), this.pairs[i][1].slice()]);
+    }
+    return out;
+  }
+
+  /** The position of the first key >= `key`. */
+  private lowerBound(key: Uint8Array): number {
+    let lo = 0;
+    let hi = this.pairs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(this.pairs[mid][0], key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DbError('ENGINE_CLOSED', 'the engine is closed');
+  }
 }

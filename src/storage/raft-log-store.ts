@@ -1,59 +1,86 @@
 /**
- * Durable Raft storage of ONE group over a shared Engine. Reads are served
- * synchronously from an in-memory copy (a MemoryStorage) of everything after
- * the last snapshot, loaded and validated at open; writes are staged into a
- * WriteBatch that many groups share, and reach the cache only once the batch
- * is durable (`onPersisted`).
+ * Durable Raft storage of ONE group over an Engine that many groups share.
  *
- * Not ideal: the whole uncompacted log is held in memory. That is fine while
- * the host compacts regularly (a snapshot every few thousand entries); a
- * bounded entry cache with asynchronous fetches is the later step.
+ * Reads are synchronous (the core never waits on disk): they are served from
+ * an in-memory copy, a MemoryStorage, of the hard state, the snapshot
+ * metadata and every log entry after the snapshot, loaded and validated at
+ * open. Not ideal: the whole uncompacted log is held in memory, so a group
+ * that never compacts grows without bound; fine while the host compacts
+ * regularly (a snapshot every few thousand entries). A bounded entry cache
+ * with asynchronous fetches (raft-rs's LogTemporarilyUnavailable) is the
+ * later step.
+ *
+ * Writes are two-phase, so that one fsync covers many groups (group commit):
+ *   stage(batch, rd)    puts this group's part of a Ready into a shared batch;
+ *   batch.write(engine) the host writes the batch once, for every group;
+ *   onPersisted(rd)     only now does the cache (what the core reads) change.
+ * stageCompaction / onCompacted are the same two phases for log compaction.
  *
  * Snapshot DATA belongs to the state machine (the store streams it from its
- * own keys); only the snapshot's metadata is kept here.
+ * own keys); only a snapshot's metadata is kept here.
  */
-import type { ConfState, HardState, RaftStorage, Ready, Snapshot, SnapshotMeta } from '../raft/index.js';
+import { assert } from '../common/index.js';
+import type { LogIndex, NodeId, Term } from '../common/index.js';
+import type { ConfState, Entry, HardState, InitialState, RaftStorage, Ready, Snapshot, SnapshotMeta } from '../raft/index.js';
 import { bootstrapEntries, EMPTY_CONF, EMPTY_HARD_STATE, MemoryStorage } from '../raft/index.js';
-import type { Entry, InitialState } from '../raft/index.js';
-import { decodeEntry, decodeHardState, decodeSnapshotMeta, encodeEntry, encodeHardState, encodeSnapshotMeta, StorageCorruption } from './codec.js';
+import { decodeEntry, decodeHardState, decodeSnapshotMeta, encodeEntry, encodeHardState, encodeSnapshotMeta } from './codec.js';
 import type { Engine } from './engine.js';
-import { raftHardStateKey, raftLogBounds, raftLogIndex, raftLogKey, snapshotMetaKey } from './keys.js';
+import { StorageCorruption } from './errors.js';
+import { describeKey, raftHardStateKey, raftLogBounds, raftLogIndex, raftLogKey, snapshotMetaKey } from './keys.js';
 import type { WriteBatch } from './write-batch.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** What one Ready asks this group to persist; a Ready itself fits. */
+export interface LogWrites {
+  readonly snapshot?: Snapshot | undefined;
+  readonly entries: readonly Entry[];
+  readonly hardState?: HardState | undefined;
+  /** False only when losing these writes to a machine crash is harmless (Ready.mustSync). Default true. */
+  readonly mustSync?: boolean;
+}
+
 export class DurableRaftStorage implements RaftStorage {
+  /**
+   * The log as it will be on disk once every batch staged so far is written:
+   * entries (stagedSnapIndex, stagedLastIndex] and snapshot metadata at
+   * stagedSnapIndex. Invariant: equal to the cache's snapshot index and last
+   * index whenever nothing is staged and unpersisted; never behind them.
+   * Staging works from these, not from the cache, so two changes staged
+   * before either is persisted still delete exactly the right keys.
+   */
+  private stagedSnapIndex: LogIndex;
+  private stagedLastIndex: LogIndex;
+
   private constructor(
     readonly group: number,
+    /** Invariant: holds only what is durable (or in a batch already written). */
     private readonly cache: MemoryStorage,
-  ) {}
+  ) {
+    this.stagedSnapIndex = cache.snapshot().meta.index;
+    this.stagedLastIndex = cache.lastIndex();
+  }
 
-  /** Loads and validates a group's Raft state; throws StorageCorruption rather than use bad data. */
+  /**
+   * Loads and validates a group's Raft state (a group never written loads
+   * empty). Throws StorageCorruption rather than hand the core a log that
+   * breaks Raft's invariants.
+   */
   static async open(engine: Engine, group: number): Promise<DurableRaftStorage> {
-    const hsBytes = await engine.get(raftHardStateKey(group));
-    const hs: HardState = hsBytes ? decodeHardState(hsBytes) : EMPTY_HARD_STATE;
-    const metaBytes = await engine.get(snapshotMetaKey(group));
-    const meta: SnapshotMeta = metaBytes ? decodeSnapshotMeta(metaBytes) : { index: 0, term: 0, conf: EMPTY_CONF };
+    const hsKey = raftHardStateKey(group);
+    const hsBytes = await engine.get(hsKey);
+    const hs = hsBytes ? decodeHardState(hsBytes, hsKey) : EMPTY_HARD_STATE;
+    const metaKey = snapshotMetaKey(group);
+    const metaBytes = await engine.get(metaKey);
+    const meta: SnapshotMeta = metaBytes ? decodeSnapshotMeta(metaBytes, metaKey) : { index: 0, term: 0, conf: EMPTY_CONF };
 
-    const entries: Entry[] = [];
-    const { gte, lt } = raftLogBounds(group);
-    let expected = meta.index + 1;
-    let lastTerm = meta.term;
-    for await (const [key, value] of engine.range(gte, lt)) {
-      const keyIndex = raftLogIndex(key);
-      if (keyIndex <= meta.index) continue; // covered by the snapshot (compaction is best effort)
-      const what = `log entry ${keyIndex} of group ${group}`;
-      const e = decodeEntry(value, what);
-      if (e.index !== keyIndex) throw new StorageCorruption(what, `holds index ${e.index}`);
-      if (e.index !== expected) throw new StorageCorruption(what, `gap: expected index ${expected}`);
-      if (e.term < lastTerm) throw new StorageCorruption(what, `term ${e.term} after term ${lastTerm}`);
-      entries.push(e);
-      expected++;
-      lastTerm = e.term;
-    }
-    const last = expected - 1;
-    if (hs.commit > last) throw new StorageCorruption(`hard state of group ${group}`, `commit ${hs.commit} beyond last index ${last}`);
-    if (hs.term < lastTerm) throw new StorageCorruption(`hard state of group ${group}`, `term ${hs.term} below log term ${lastTerm}`);
+    const entries = await loadLog(engine, group, meta);
+    const last = entries.at(-1) ?? meta;
+    const corrupt = (detail: string) => new StorageCorruption(describeKey(hsKey), hsKey, detail);
+    // Commit only ever covers entries that were durable first (the Ready contract).
+    if (hs.commit > last.index) throw corrupt(`commit ${hs.commit} beyond last index ${last.index}`);
+    // A node takes a term before it accepts entries of that term, in the same batch (Raft §5.1).
+    if (hs.term < last.term) throw corrupt(`term ${hs.term} below the log's last term ${last.term}`);
 
     const cache = new MemoryStorage();
     if (meta.index > 0) cache.applySnapshot({ meta, data: EMPTY });
@@ -62,8 +89,9 @@ export class DurableRaftStorage implements RaftStorage {
     return new DurableRaftStorage(group, cache);
   }
 
-  /** Stages the first entries of a brand-new group (see bootstrapEntries). */
-  stageBootstrap(batch: WriteBatch, voters: readonly number[]): Ready {
+  /** Stages the first entries of a brand-new group (see bootstrapEntries); persist it like any Ready. */
+  stageBootstrap(batch: WriteBatch, voters: readonly NodeId[]): Ready {
+    assert(this.stagedLastIndex === 0 && this.initialState().hardState.term === 0, () => `group ${this.group} bootstrapped twice`);
     const entries = bootstrapEntries(voters);
     const hardState = { term: 1, vote: 0, commit: entries.length };
     const rd: Ready = { softState: undefined, hardState, entries, snapshot: undefined, committedEntries: [], messages: [], readStates: [], mustSync: true };
@@ -71,52 +99,76 @@ export class DurableRaftStorage implements RaftStorage {
     return rd;
   }
 
-  /** Stages what a Ready asks to persist (snapshot, then entries, then hard state) into a shared batch. */
-  stage(batch: WriteBatch, rd: Pick<Ready, 'snapshot' | 'entries' | 'hardState' | 'mustSync'>): void {
+  /**
+   * Stages what a Ready asks to persist, in the Ready's order (snapshot, then
+   * entries, then hard state), into a batch other groups share. The core sees
+   * none of it until `onPersisted(rd)`, called once the batch is written.
+   */
+  stage(batch: WriteBatch, rd: LogWrites): void {
     const g = this.group;
-    let last = this.cache.lastIndex();
     if (rd.snapshot) {
-      batch.put(snapshotMetaKey(g), encodeSnapshotMeta(rd.snapshot.meta));
-      for (let i = this.cache.firstIndex(); i <= last; i++) batch.del(raftLogKey(g, i));
-      last = rd.snapshot.meta.index;
+      const { meta } = rd.snapshot;
+      assert(meta.index > this.stagedSnapIndex, () => `group ${g}: snapshot ${meta.index} not after snapshot ${this.stagedSnapIndex}`);
+      batch.put(snapshotMetaKey(g), encodeSnapshotMeta(meta));
+      // A snapshot replaces the whole log (as MemoryStorage.applySnapshot does).
+      this.stageLogDeletes(batch, this.stagedSnapIndex + 1, this.stagedLastIndex);
+      this.stagedSnapIndex = meta.index;
+      this.stagedLastIndex = meta.index;
     }
     if (rd.entries.length > 0) {
-      for (const e of rd.entries) batch.put(raftLogKey(g, e.index), encodeEntry(e));
-      // A conflicting suffix beyond the new entries must not survive a restart.
-      const newLast = rd.entries[rd.entries.length - 1].index;
-      for (let i = newLast + 1; i <= last; i++) batch.del(raftLogKey(g, i));
+      const first = rd.entries[0].index;
+      const last = rd.entries[rd.entries.length - 1].index;
+      assert(first <= this.stagedLastIndex + 1, () => `group ${g}: entries from ${first} leave a gap after ${this.stagedLastIndex}`);
+      // Entries at or below the snapshot are already compacted away (as MemoryStorage.append skips them).
+      for (const e of rd.entries) if (e.index > this.stagedSnapIndex) batch.put(raftLogKey(g, e.index), encodeEntry(e));
+      if (last > this.stagedSnapIndex) {
+        // A conflicting suffix beyond the new entries must not come back after a restart (Raft §5.3).
+        this.stageLogDeletes(batch, last + 1, this.stagedLastIndex);
+        this.stagedLastIndex = last;
+      }
     }
-    if (rd.hardState) batch.put(raftHardStateKey(g), encodeHardState(rd.hardState));
-    if (rd.mustSync) batch.sync = true;
+    if (rd.hardState) {
+      const { commit } = rd.hardState;
+      assert(commit <= this.stagedLastIndex, () => `group ${g}: commit ${commit} beyond last index ${this.stagedLastIndex}`);
+      batch.put(raftHardStateKey(g), encodeHardState(rd.hardState));
+    }
+    if (rd.mustSync !== false) batch.sync = true;
   }
 
-  /** The batch holding a staged Ready is durable: make it visible to the core. */
-  onPersisted(rd: Pick<Ready, 'snapshot' | 'entries' | 'hardState'>): void {
-    if (rd.snapshot) this.cache.applySnapshot(rd.snapshot);
+  /** The batch holding `rd` (staged by `stage`) is written: make it visible to the core. */
+  onPersisted(rd: LogWrites): void {
+    if (rd.snapshot) this.cache.applySnapshot({ meta: rd.snapshot.meta, data: EMPTY });
     this.cache.append(rd.entries);
     if (rd.hardState) this.cache.setHardState(rd.hardState);
   }
 
   /**
-   * Records a snapshot the host took at `index` (<= applied) and stages the
-   * deletion of the log up to it. Call `onCompacted` once the batch is durable.
+   * Log compaction (Raft §7): records a snapshot the host took at `index`
+   * (<= applied) with membership `conf`, and stages the deletion of the log
+   * up to it. Recording the metadata and deleting happen together because the
+   * log on disk must always start right after the snapshot. Returns undefined
+   * when there is nothing to compact (already covered, or not in the log);
+   * otherwise call `onCompacted(meta)` once the batch is written.
    */
-  stageCompaction(batch: WriteBatch, index: number, conf: ConfState): SnapshotMeta | undefined {
+  stageCompaction(batch: WriteBatch, index: LogIndex, conf: ConfState): SnapshotMeta | undefined {
+    if (index <= this.stagedSnapIndex) return undefined;
+    // Applied entries are committed, so never truncated: the cache's term is final.
     const term = this.cache.term(index);
-    if (term === undefined || index <= this.cache.snapshot().meta.index) return undefined;
+    if (term === undefined) return undefined;
     const meta: SnapshotMeta = { index, term, conf };
     batch.put(snapshotMetaKey(this.group), encodeSnapshotMeta(meta));
-    for (let i = this.cache.firstIndex(); i <= index; i++) batch.del(raftLogKey(this.group, i));
+    this.stageLogDeletes(batch, this.stagedSnapIndex + 1, index);
+    this.stagedSnapIndex = index;
     return meta;
   }
 
-  onCompacted(meta: SnapshotMeta, data: Uint8Array = EMPTY): void {
-    this.cache.createSnapshot(meta.index, meta.conf, data);
+  onCompacted(meta: SnapshotMeta): void {
+    this.cache.createSnapshot(meta.index, meta.conf, EMPTY);
     this.cache.compact(meta.index);
   }
 
-  hardState(): HardState {
-    return this.cache.initialState().hardState;
+  private stageLogDeletes(batch: WriteBatch, from: LogIndex, to: LogIndex): void {
+    for (let i = from; i <= to; i++) batch.del(raftLogKey(this.group, i));
   }
 
   // ---- RaftStorage (synchronous, from the cache) ----
@@ -125,23 +177,45 @@ export class DurableRaftStorage implements RaftStorage {
     return this.cache.initialState();
   }
 
-  entries(lo: number, hi: number, maxBytes: number): Entry[] | undefined {
+  entries(lo: LogIndex, hi: LogIndex, maxBytes: number): Entry[] | undefined {
     return this.cache.entries(lo, hi, maxBytes);
   }
 
-  term(i: number): number | undefined {
+  term(i: LogIndex): Term | undefined {
     return this.cache.term(i);
   }
 
-  firstIndex(): number {
+  firstIndex(): LogIndex {
     return this.cache.firstIndex();
   }
 
-  lastIndex(): number {
+  lastIndex(): LogIndex {
     return this.cache.lastIndex();
   }
 
   snapshot(): Snapshot {
     return this.cache.snapshot();
   }
+}
+
+/**
+ * The entries after the snapshot, checked: each decodes, sits under its own
+ * index, follows the previous one without a gap, and has a term no lower.
+ */
+async function loadLog(engine: Engine, group: number, meta: SnapshotMeta): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  let prev: { index: LogIndex; term: Term } = meta;
+  // Entries at or below the snapshot index were deleted in the batch that wrote the snapshot.
+  const { gte, lt } = raftLogBounds(group, meta.index + 1);
+  for await (const [key, value] of engine.range(gte, lt)) {
+    const corrupt = (detail: string) => new StorageCorruption(describeKey(key), key, detail);
+    const index = raftLogIndex(key);
+    const e = decodeEntry(value, key);
+    if (e.index !== index) throw corrupt(`holds entry ${e.index}`);
+    if (index !== prev.index + 1) throw corrupt(`gap: entries ${prev.index + 1}..${index - 1} are missing`);
+    if (e.term < prev.term) throw corrupt(`term ${e.term} after term ${prev.term}`);
+    entries.push(e);
+    prev = e;
+  }
+  return entries;
 }

@@ -23,11 +23,7 @@ const EMPTY = new Uint8Array(0);
 
 /** Every engine key a range owns besides its Raft log: user data, then exactly-once records. */
 export function rangeStateBounds(desc: WireRange): { gte: Uint8Array; lt: Uint8Array }[] {
-  const data = keys.dataBounds(desc.start, desc.end);
-  const dedupStart = keys.dedupKey(desc.id, EMPTY);
-  const dedupEnd = keys.applyStateKey(desc.id).slice();
-  dedupEnd[9] = dedupStart[9] + 1;
-  return [data, { gte: dedupStart, lt: dedupEnd }];
+  return [keys.dataBounds(desc.start, desc.end), keys.dedupBounds(desc.id)];
 }
 
 /**

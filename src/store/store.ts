@@ -98,8 +98,9 @@ export class Store {
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
     if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
     const storage = await DurableRaftStorage.open(this.engine, desc.id);
-    const applyBytes = await this.engine.get(keys.applyStateKey(desc.id));
-    const applied = applyBytes ? decodeApplyState(applyBytes) : 0;
+    const applyKey = keys.applyStateKey(desc.id);
+    const applyBytes = await this.engine.get(applyKey);
+    const applied = applyBytes ? decodeApplyState(applyBytes, applyKey) : 0;
     const replica = new Replica({ current: desc }, me.replica_id, storage, applied, this.deps.rng, this.cfg.electionTick);
     this.replicas.set(desc.id, replica);
     this.markDirty(replica);

@@ -206,5 +206,9 @@ function readConf(r: ByteReader): ConfState {
     if (n * 8 > r.remaining) throw new WireError(`member count ${n} exceeds frame size`);
     return Array.from({ length: n }, () => r.u64());
   };
-  return { voters: ids(), learners: ids() };
+  const conf = { voters: ids(), learners: ids() };
+  const all = [...conf.voters, ...conf.learners];
+  const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] < x);
+  if (!ascending(conf.voters) || !ascending(conf.learners) || new Set(all).size !== all.length) throw new WireError('membership not sorted and disjoint');
+  return conf;
 }

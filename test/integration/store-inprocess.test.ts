@@ -89,6 +89,18 @@ describe('stores over gRPC on loopback', () => {
     c.close();
   });
 
+  it('a malformed Raft frame from a peer is counted and dropped; the store carries on', async () => {
+    const target = stores.get(1)!;
+    const before = target.metrics.malformedFrames;
+    const raw = new StoreClient(peers.get(1)!).openRaftStream();
+    raw.write(2, Uint8Array.from([1, 0, 0, 0, 9, 1, 2, 3]));
+    raw.write(2, new TextEncoder().encode('not a frame at all'));
+    await waitFor(() => target.metrics.malformedFrames >= before + 2);
+    raw.close();
+    const r = await client.put(keyFor(123), 'still-fine');
+    expect(r.error).toBe('');
+  });
+
   it('cas and delete are exactly-once: a retried request returns the first outcome', async () => {
     const key = new TextEncoder().encode(keyFor(424242));
     const cas = { op: 'cas', key, has_expect: false, value: new TextEncoder().encode('first'), has_value: true, request_id: 'cas-once' };
