@@ -5,26 +5,17 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evenSplits, rangesFromSplits } from '../src/store/index.js';
 import type { WireRange } from '../src/transport/index.js';
 import { StoreClient } from '../src/transport/index.js';
+import { freePort } from '../test/support/ports.js';
 
 const CLI = join(import.meta.dirname, '../src/cli/main.js');
 const CLK_TCK = 100; // Linux USER_HZ
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export class StoreCluster {
   readonly addresses = new Map<number, string>();

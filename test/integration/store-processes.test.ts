@@ -6,12 +6,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreClient } from '../../src/transport/index.js';
 import { evenRanges, keyFor, RangeClient } from '../support/range-client.js';
+import { freePort } from '../support/ports.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const RANGES = 100;
@@ -20,15 +20,6 @@ const procs = new Map<number, ChildProcess>();
 const addresses = new Map<number, string>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startStore(id: number): Promise<void> {
   const peers = [...addresses].map(([i, a]) => `${i}=${a}`).join(',');
