@@ -6,6 +6,8 @@
 import { DbError } from '../common/index.js';
 import { parseArgs } from './args.js';
 import { BOOTSTRAP_HELP, bootstrapCommand } from './bootstrap-command.js';
+import { GATEWAY_HELP, gatewayCommand } from './gateway-command.js';
+import { LOCAL_HELP, localCommand } from './local-command.js';
 import { SIM_HELP, simCommand } from './sim-command.js';
 import { STORE_HELP, storeCommand } from './store-command.js';
 
@@ -15,7 +17,8 @@ Commands:
   store     run one store process (range replicas over gRPC and LevelDB)
   bootstrap create the initial ranges of a new cluster on its stores
   sim       run the deterministic Raft simulator over many seeds
-  local     start a local cluster (not built yet: needs the store, PD and gateway)
+  local     start a local cluster: stores and a gateway, supervised (what npm start runs)
+  gateway   run the HTTP gateway over a set of stores
   help      show this help
 
 Run "raftshard <command> --help" for a command's options.`;
@@ -36,8 +39,12 @@ async function main(argv: string[]): Promise<number> {
       await bootstrapCommand(args);
       return 0;
     case 'local':
-      console.error('raftshard local: not built yet. The Raft core, its storage and the simulator exist;\n' + 'the store, placement driver and gateway that make a cluster come next (see README "Roadmap").');
-      return 1;
+      if (args.flags.has('help')) return print(LOCAL_HELP);
+      return localCommand(args);
+    case 'gateway':
+      if (args.flags.has('help')) return print(GATEWAY_HELP);
+      await gatewayCommand(args);
+      return 0;
     case undefined:
     case 'help':
     case '--help':

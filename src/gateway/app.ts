@@ -1,0 +1,193 @@
+/**
+ * The HTTP API of ../shared/CONTRACT.md §2 that exists so far: key-value
+ * (`/kv`), `/health`, `/metrics`. Errors always have the body
+ * {"error", "code"}; bad input changes nothing and never crashes the process.
+ */
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { nanoid } from 'nanoid';
+import type { WireKvResponse } from '../transport/index.js';
+import type { KvRouter } from './kv-router.js';
+import { UnavailableError } from './kv-router.js';
+
+export interface GatewayLimits {
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = { maxKeyBytes: 4096, maxValueBytes: 1 << 20 };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const badRequest = (msg: string) => new HttpError(400, 'BAD_REQUEST', msg);
+
+export interface GatewayStats {
+  requests: number;
+  errors: Map<string, number>;
+}
+
+export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMITS): { app: FastifyInstance; stats: GatewayStats } {
+  const stats: GatewayStats = { requests: 0, errors: new Map() };
+  const app = Fastify({ bodyLimit: limits.maxValueBytes + 64 * 1024, logger: false, routerOptions: { maxParamLength: limits.maxKeyBytes * 3 + 16 } });
+
+  const keyOf = (raw: string): Uint8Array => {
+    const key = enc.encode(raw);
+    if (key.byteLength === 0) throw badRequest('key must not be empty');
+    if (key.byteLength > limits.maxKeyBytes) throw new HttpError(413, 'TOO_LARGE', `key is ${key.byteLength} bytes; the limit is ${limits.maxKeyBytes}`);
+    return key;
+  };
+  const valueOf = (v: unknown, field: string, nullable: boolean): Uint8Array | null => {
+    if (v === null && nullable) return null;
+    if (typeof v !== 'string') throw badRequest(`"${field}" must be a string${nullable ? ' or null' : ''}`);
+    const bytes = enc.encode(v);
+    if (bytes.byteLength > limits.maxValueBytes) throw new HttpError(413, 'TOO_LARGE', `"${field}" is ${bytes.byteLength} bytes; the limit is ${limits.maxValueBytes}`);
+    return bytes;
+  };
+  const objectBody = (body: unknown): Record<string, unknown> => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object');
+    return body as Record<string, unknown>;
+  };
+
+  app.addHook('onRequest', async () => {
+    stats.requests++;
+  });
+
+  app.get<{ Params: { key: string } }>('/kv/:key', async (req) => {
+    const key = keyOf(req.params.key);
+    const res = await router.send({ op: 'get', key });
+    if (!res.found) throw new HttpError(404, 'NOT_FOUND', `key ${JSON.stringify(req.params.key)} not found`);
+    return { key: req.params.key, value: dec.decode(res.value) };
+  });
+
+  app.put<{ Params: { key: string } }>('/kv/:key', async (req) => {
+    const key = keyOf(req.params.key);
+    const body = objectBody(req.body);
+    if (!('value' in body)) throw badRequest('missing "value"');
+    const value = valueOf(body.value, 'value', false)!;
+    check(await router.send({ op: 'put', key, value, has_value: true, request_id: nanoid() }));
+    return { ok: true };
+  });
+
+  app.delete<{ Params: { key: string } }>('/kv/:key', async (req) => {
+    const key = keyOf(req.params.key);
+    const res = check(await router.send({ op: 'delete', key, request_id: nanoid() }));
+    return { ok: true, deleted: res.deleted };
+  });
+
+  app.post<{ Params: { key: string } }>('/kv/:key/cas', async (req, reply) => {
+    const key = keyOf(req.params.key);
+    const body = objectBody(req.body);
+    if (!('expect' in body)) throw badRequest('missing "expect" (a string, or null for "absent")');
+    if (!('value' in body)) throw badRequest('missing "value" (a string, or null to delete)');
+    const expect = valueOf(body.expect, 'expect', true);
+    const value = valueOf(body.value, 'value', true);
+    const res = await router.send({ op: 'cas', key, request_id: nanoid(), has_expect: expect !== null, expect: expect ?? undefined, has_value: value !== null, value: value ?? undefined });
+    if (res.error === 'CONFLICT') {
+      countError(stats, 'CONFLICT');
+      return reply.code(409).send({ ok: false, current: res.found ? dec.decode(res.value) : null, code: 'CONFLICT', error: 'compare failed: the current value differs from "expect"' });
+    }
+    check(res);
+    return { ok: true };
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/kv', async (req) => {
+    const q = req.query;
+    const start = typeof q.start === 'string' ? enc.encode(q.start) : new Uint8Array(0);
+    const end = typeof q.end === 'string' ? enc.encode(q.end) : new Uint8Array(0);
+    let limit = 1000;
+    if (q.limit !== undefined) {
+      limit = Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw badRequest('"limit" must be an integer in 1..10000');
+    }
+    return scan(router, start, end, limit);
+  });
+
+  app.get('/health', async (_req, reply) => {
+    await router.refresh();
+    const leaders = await router.leaderMap();
+    const missing = router.ranges.filter((r) => !leaders.has(r.id)).map((r) => r.id);
+    if (router.ranges.length === 0 || missing.length > 0) {
+      return reply.code(503).header('retry-after', '1').send({ ok: false, code: 'UNAVAILABLE', error: router.ranges.length === 0 ? 'no ranges reachable' : `ranges without a leader: ${missing.join(', ')}`, missing });
+    }
+    return { ok: true, pid: process.pid };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const lines = [
+      '# HELP raftshard_gateway_requests_total HTTP requests received.',
+      '# TYPE raftshard_gateway_requests_total counter',
+      `raftshard_gateway_requests_total ${stats.requests}`,
+      '# HELP raftshard_gateway_retries_total Store requests resent (stale routing, leader change, timeouts).',
+      '# TYPE raftshard_gateway_retries_total counter',
+      `raftshard_gateway_retries_total ${router.retries}`,
+      '# HELP raftshard_gateway_errors_total Requests answered with an error, by code.',
+      '# TYPE raftshard_gateway_errors_total counter',
+      ...[...stats.errors].map(([code, n]) => `raftshard_gateway_errors_total{code="${code}"} ${n}`),
+    ];
+    return reply.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
+  });
+
+  // Known routes answer other methods with 405.
+  const methods = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
+  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'] };
+  for (const [url, ok] of Object.entries(allowed)) {
+    const others = methods.filter((m) => !ok.includes(m));
+    app.route({ method: others, url, handler: async (_req, reply) => sendError(reply, stats, new HttpError(405, 'METHOD_NOT_ALLOWED', `${url} takes ${ok.join(', ')}`)) });
+  }
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, stats, new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.url}`)));
+  app.setErrorHandler((err: unknown, _req, reply) => {
+    if (err instanceof HttpError) return sendError(reply, stats, err);
+    if (err instanceof UnavailableError) return sendError(reply, stats, new HttpError(503, 'UNAVAILABLE', err.message));
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, stats, new HttpError(413, 'TOO_LARGE', 'request body too large'));
+    if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, stats, badRequest(e.message ?? 'bad request'));
+    return sendError(reply, stats, new HttpError(503, 'UNAVAILABLE', e.message ?? 'internal error'));
+  });
+  return { app, stats };
+}
+
+function check(res: WireKvResponse): WireKvResponse {
+  if (res.error === 'BAD_REQUEST') throw badRequest(res.message);
+  if (res.error !== '') throw new HttpError(503, 'UNAVAILABLE', `${res.error}: ${res.message}`);
+  return res;
+}
+
+function countError(stats: GatewayStats, code: string): void {
+  stats.errors.set(code, (stats.errors.get(code) ?? 0) + 1);
+}
+
+function sendError(reply: FastifyReply, stats: GatewayStats, err: HttpError): FastifyReply {
+  countError(stats, err.code);
+  if (err.status === 503) reply.header('retry-after', '1');
+  return reply.code(err.status).send({ error: err.message, code: err.code, ...err.extra });
+}
+
+/** A scan in key order across range boundaries. */
+async function scan(router: KvRouter, start: Uint8Array, end: Uint8Array, limit: number): Promise<{ items: { key: string; value: string }[]; more: boolean }> {
+  if (router.ranges.length === 0) await router.refresh();
+  const items: { key: string; value: string }[] = [];
+  let from = start;
+  for (;;) {
+    const range = router.locate(from);
+    if (!range) return { items, more: false };
+    const res = check(await router.send({ op: 'scan', key: from, end, limit: limit - items.length }));
+    for (const it of res.items) items.push({ key: dec.decode(it.key), value: dec.decode(it.value) });
+    if (items.length >= limit) return { items: items.slice(0, limit), more: res.more || range.end.length > 0 };
+    // The range is exhausted within [from, end): go on with the next one, unless the end is reached.
+    if (range.end.length === 0 || (end.length > 0 && Buffer.compare(range.end, end) >= 0)) return { items, more: false };
+    from = range.end;
+  }
+}
