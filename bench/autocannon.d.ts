@@ -1,0 +1,20 @@
+declare module 'autocannon' {
+  interface Result {
+    requests: { average: number; total: number };
+    latency: Record<string, number>;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  }
+  interface Options {
+    url: string;
+    connections: number;
+    duration: number;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    requests?: { method?: string; path?: string; headers?: Record<string, string>; body?: string; setupRequest?: (req: { path: string; body?: string }) => unknown }[];
+  }
+  function autocannon(opts: Options): Promise<Result>;
+  export default autocannon;
+}
