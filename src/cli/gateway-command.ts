@@ -5,6 +5,7 @@ import { createLogger, systemClock, systemTimers } from '../runtime/index.js';
 import type { ParsedArgs } from './args.js';
 import { splitHostPort } from './metrics-server.js';
 import { parsePeers } from './store-command.js';
+import { exitWithParent } from './exit-with-parent.js';
 
 export const GATEWAY_HELP = `Usage: raftshard gateway --stores ID=HOST:PORT,... [--listen HOST:PORT]
 
@@ -22,6 +23,7 @@ export async function gatewayCommand(args: ParsedArgs): Promise<void> {
   const listen = typeof args.flags.get('listen') === 'string' ? String(args.flags.get('listen')) : '127.0.0.1:8080';
   const [host, port] = splitHostPort(listen);
   const logger = createLogger('gateway');
+  exitWithParent();
   const router = new KvRouter(parsePeers(storesFlag), systemClock, systemTimers);
   await router.refresh();
   const { app } = buildApp(router);

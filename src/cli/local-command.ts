@@ -46,7 +46,7 @@ export async function localCommand(args: ParsedArgs): Promise<number> {
   let stopping = false;
   const launch = (name: string, argv: string[]): Promise<void> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
       children.set(name, child);
       child.stdout!.on('data', (d: Buffer) => {
         if (d.toString().includes('listening')) resolve();

@@ -9,6 +9,7 @@ import { Store } from '../store/index.js';
 import type { ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
+import { exitWithParent } from './exit-with-parent.js';
 
 export const STORE_HELP = `Usage: raftshard store --id N --listen HOST:PORT --dir DIR [--peers ID=HOST:PORT,...]
                        [--metrics HOST:PORT] [--tick-ms MS] [--election-tick N] [--config FILE]
@@ -60,6 +61,7 @@ export async function storeCommand(args: ParsedArgs): Promise<void> {
   const peerFlag = str('peers', undefined);
   if (peerFlag) for (const [k, v] of parsePeers(peerFlag)) peers.set(k, v);
   const logger = createLogger(`store-${id}`);
+  exitWithParent();
   const store = await Store.open(
     {
       id,

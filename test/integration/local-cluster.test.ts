@@ -162,6 +162,23 @@ describe('raftshard local over HTTP', () => {
     expect(result, JSON.stringify(result)).toEqual({ ok: true });
   }, 90_000);
 
+  it('serves Prometheus metrics', async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/^raftshard_gateway_requests_total \d+$/m);
+  });
+
+  it('kill -9 of every process, then a restart: every acknowledged write is back', async () => {
+    const acked = [];
+    for (let i = 0; i < 50; i++) if ((await call('PUT', `/kv/k9-${i}`, { value: `v${i}` })).status === 200) acked.push(i);
+    expect(acked.length).toBe(50);
+    const all = [local.pid!, ...[1, 2, 3].map(storePid), Number(execFileSync('pgrep', ['-f', `gateway --listen 127.0.0.1:${port}`]).toString().trim())];
+    local.removeAllListeners('exit');
+    for (const pid of all) process.kill(pid, 'SIGKILL');
+    await sleep(500);
+    await startLocal();
+    for (const i of acked) expect(await call('GET', `/kv/k9-${i}`)).toEqual({ status: 200, json: { key: `k9-${i}`, value: `v${i}` } });
+  }, 60_000);
+
   it('Ctrl-C stops every process; started again on the same directory, all data is back', async () => {
     await call('PUT', '/kv/durable', { value: 'yes' });
     await stopLocal();
