@@ -209,9 +209,14 @@ export interface RaftConfig {
   readonly checkQuorum: boolean;
   /**
    * 'safe': ReadIndex confirms leadership with a heartbeat round.
-   * 'lease': the leader answers from its lease without a round trip. Assumes
-   * every node's tick rate is within electionTick/2 ticks of drift over an
-   * election timeout (bounded clock drift, no pauses longer than that); needs checkQuorum.
+   * 'lease': the leader answers without a round trip while its lease holds:
+   * until electionTick - 2 ticks after sending the last heartbeat a quorum
+   * acknowledged (followers refuse votes for electionTick ticks after hearing
+   * from it; a node that just started refuses them for electionTick ticks too).
+   * Assumes tick rates drift apart by less than 2 ticks per election timeout
+   * and no node's ticks stall longer than that (a paused leader must not
+   * resume serving from an old lease); needs checkQuorum. ReadIndex contexts
+   * must not be 9 bytes starting with 0xff (the lease heartbeat's own context).
    */
   readonly readOnly: 'safe' | 'lease';
   /** Index up to which the host has applied (on restart, usually the snapshot index or the persisted apply index). */
