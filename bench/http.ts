@@ -30,7 +30,9 @@ function pids(port: number): Map<string, number> {
   return out;
 }
 
-const key = () => `/kv/key${String(Math.floor(Math.random() * KEYS)).padStart(5, '0')}`;
+/** Keys spread over the alphabet, so they fall into every initial range. */
+const keyName = (n: number) => `${String.fromCharCode(97 + (n % 26))}key${String(n).padStart(5, '0')}`;
+const key = () => `/kv/${keyName(Math.floor(Math.random() * KEYS))}`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'raftshard-bench-http-'));
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => local.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
   process.stderr.write(`bench: cluster ready at ${url}; loading ${KEYS} keys\n`);
   for (let i = 0; i < KEYS; i += 200) {
-    await Promise.all(Array.from({ length: 200 }, (_, j) => fetch(`${url}/kv/key${String(i + j).padStart(5, '0')}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: VALUE }) })));
+    await Promise.all(Array.from({ length: 200 }, (_, j) => fetch(`${url}/kv/${keyName(i + j)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: VALUE }) })));
   }
   const procs = pids(port);
   const rows: Record<string, number | string>[] = [];

@@ -67,6 +67,7 @@ export async function localCommand(args: ParsedArgs): Promise<number> {
     c.close();
   }
   await launch('gateway', ['gateway', '--listen', `127.0.0.1:${port}`, '--stores', peers]);
+  await spreadLeaders(ranges.map((r) => r.id), storeIds.slice(0, 3), addr);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
@@ -92,4 +93,33 @@ export async function localCommand(args: ParsedArgs): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/**
+ * Until the placement driver balances leaders, hand range i's leadership to
+ * store (i mod 3) + 1 so that one store does not serve every request.
+ * Best effort: a transfer that does not happen leaves a working leader.
+ */
+async function spreadLeaders(rangeIds: number[], stores: number[], addr: (id: number) => string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const leaders = new Map<number, number>();
+    for (const id of stores) {
+      const c = new StoreClient(addr(id));
+      try {
+        for (const s of (await c.ranges()).ranges) if (s.leader_store === id) leaders.set(s.range.id, id);
+      } catch {
+        // not up yet
+      } finally {
+        c.close();
+      }
+    }
+    const moves = rangeIds.filter((r, i) => leaders.has(r) && leaders.get(r) !== stores[i % stores.length]);
+    if (leaders.size === rangeIds.length && moves.length === 0) return;
+    for (const r of moves) {
+      const c = new StoreClient(addr(leaders.get(r)!));
+      await c.transferLeader(r, stores[rangeIds.indexOf(r) % stores.length]).catch(() => {});
+      c.close();
+    }
+    await new Promise((res) => systemTimers.setTimeout(() => res(undefined), 200));
+  }
 }

@@ -77,6 +77,7 @@ export class Store {
       kv: (reqs) => this.kv(reqs),
       createReplica: (range, bootstrap) => this.createReplica(range, bootstrap),
       ranges: () => this.rangeStatuses(),
+      transferLeader: (rangeId, toStore) => this.transferLeader(rangeId, toStore),
       snapshot: (chunks) => this.onSnapshot(chunks),
     });
   }
@@ -378,6 +379,16 @@ export class Store {
   kv(reqs: WireKvRequest[]): Promise<WireKvResponse[]> {
     this.metrics.kvRequests += reqs.length;
     return Promise.all(reqs.map((req) => handleKv(this, req)));
+  }
+
+  transferLeader(rangeId: number, toStore: number): void {
+    const r = this.replicas.get(rangeId);
+    if (!r) throw new Error(`range ${rangeId} is not on store ${this.cfg.id}`);
+    const target = r.desc.current.replicas.find((rep) => rep.store === toStore && rep.role === 'voter');
+    if (!target) throw new Error(`range ${rangeId} has no voter on store ${toStore}`);
+    r.wake();
+    r.raw.transferLeader(target.replica_id);
+    this.markDirty(r);
   }
 
   rangeStatuses(): WireRangeStatus[] {

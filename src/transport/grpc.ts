@@ -73,6 +73,14 @@ export class StoreServer {
         );
       },
       Ranges: (_call: Any, cb: Any) => cb(null, { ranges: this.handlers.ranges() }),
+      TransferLeader: (call: Any, cb: Any) => {
+        try {
+          this.handlers.transferLeader(call.request.range_id as number, call.request.to_store as number);
+          cb(null, { ok: true, error: '' });
+        } catch (err) {
+          cb(null, { ok: false, error: (err as Error).message });
+        }
+      },
       Snapshot: (call: Any, cb: Any) => {
         this.handlers.snapshot(call as AsyncIterable<WireSnapshotChunk>).then(
           () => cb(null, { ok: true, error: '' }),
@@ -123,6 +131,11 @@ export class StoreClient {
 
   async createReplica(range: WireRange, bootstrap: boolean, deadlineMs = 10_000): Promise<void> {
     const res = await this.unary<{ ok: boolean; error: string }>('CreateReplica', { range, bootstrap }, deadlineMs);
+    if (!res.ok) throw new Error(res.error);
+  }
+
+  async transferLeader(rangeId: number, toStore: number, deadlineMs = 5_000): Promise<void> {
+    const res = await this.unary<{ ok: boolean; error: string }>('TransferLeader', { range_id: rangeId, to_store: toStore }, deadlineMs);
     if (!res.ok) throw new Error(res.error);
   }
 

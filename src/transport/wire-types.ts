@@ -77,6 +77,8 @@ export interface StoreHandlers {
   kv(requests: WireKvRequest[]): Promise<WireKvResponse[]>;
   createReplica(range: WireRange, bootstrap: boolean): Promise<void>;
   ranges(): WireRangeStatus[];
+  /** Starts a leadership transfer of a range this store leads; resolves at once. */
+  transferLeader(rangeId: number, toStore: number): void;
   /** A snapshot streamed in chunks; resolves when installed (or rejects). */
   snapshot(chunks: AsyncIterable<WireSnapshotChunk>): Promise<void>;
 }
