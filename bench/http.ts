@@ -1,76 +1,649 @@
 /**
  * `npm run bench`: autocannon against the gateway of a local cluster
- * (`raftshard local`: 3 stores, 3 replicas, fsync on, 4 ranges) on this
- * machine. PUT and linearizable GET of 64 B values over 10,000 keys at 1, 16,
- * 64 and 256 connections; req/s, p50/p99/p99.9 latency, CPU of each process.
- * Prints a table, writes bench/results/http.json, ends with a one-line summary.
+ * (`raftshard local`: placement driver, 3 stores, 3 replicas, fsync on), all
+ * on this machine. PUT and linearizable GET of 64 B values over 10,000 keys
+ * ("k00000".."k09999", each request a random one) at 1, 16, 64 and 256
+ * connections, once on a fresh cluster with its single initial range and once
+ * on a fresh cluster split in advance into 8 ranges of 1,250 keys with their
+ * leaders rebalanced; req/s, p50/p99/p99.9 latency, errors, and the CPU of
+ * every process (gateway, stores, placement driver, and this process, which
+ * runs autocannon). Prints a table, writes bench/results/http-<date>.json, and
+ * the last line printed is
+ *   summary: 8 ranges, 64 conns: PUT <n> req/s, GET <m> req/s
+ *
+ * Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256]]
+ *   --seconds N   length of each run (default 10, or env BENCH_SECONDS)
+ *   --quick       smoke test: 2 s runs at 16 and 64 connections
+ *   --configs L   numbers of ranges to test, each on a fresh cluster (default 1,8)
+ *   --conns L     connection counts (default 1,16,64,256)
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { freePort } from '../test/support/ports.js';
+import { CpuMeter, descendants } from './cpu.js';
+import type { CpuReport, ProcessGroups } from './cpu.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const KEYS = 10_000;
-const VALUE = 'v'.repeat(64);
+const VALUE_BYTES = 64;
+const READY_TIMEOUT_MS = 60_000;
+const PRELOAD_CONCURRENCY = 128;
 const CLI = join(import.meta.dirname, '../src/cli/main.js');
+const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
 
-function cpuOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+const keyName = (n: number) => `k${String(n).padStart(5, '0')}`;
+/** Request paths, built once so that the client does as little as possible per request. */
+const PATHS = Array.from({ length: KEYS }, (_, i) => `/kv/${keyName(i)}`);
+const randomPath = () => PATHS[Math.floor(Math.random() * KEYS)];
+/** A 64-byte value (ASCII, so 64 bytes in UTF-8 too). */
+const VALUE = '0123456789abcdef'.repeat(VALUE_BYTES / 16);
+const PUT_BODY = JSON.stringify({ value: VALUE });
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (line: string) => console.log(`bench: ${line}`);
+const warn = (line: string) => console.warn(`bench: warning: ${line}`);
+const rangesLabel = (n: number) => `${n} ${n === 1 ? 'range' : 'ranges'}`;
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  seconds: number;
+  conns: number[];
+  configs: number[];
+  quick: boolean;
 }
 
-function pids(port: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [name, pattern] of [['gateway', `gateway --listen 127.0.0.1:${port}`], ...[1, 2, 3].map((i) => [`store-${i}`, `store --id ${i} --listen 127.0.0.1:${port + 10 + i}`])]) {
-    out.set(name, Number(execFileSync('pgrep', ['-f', pattern]).toString().trim().split('\n')[0]));
-  }
-  return out;
+function usage(): never {
+  console.log('Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256]]');
+  process.exit(0);
 }
 
-/** Keys spread over the alphabet, so they fall into every initial range. */
-const keyName = (n: number) => `${String.fromCharCode(97 + (n % 26))}key${String(n).padStart(5, '0')}`;
-const key = () => `/kv/${keyName(Math.floor(Math.random() * KEYS))}`;
-
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'raftshard-bench-http-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const local = spawn(process.execPath, [CLI, 'local', '--dir', dir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
-  process.once('exit', () => local.kill('SIGKILL'));
-  await new Promise<void>((resolve) => local.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
-  process.stderr.write(`bench: cluster ready at ${url}; loading ${KEYS} keys\n`);
-  for (let i = 0; i < KEYS; i += 200) {
-    await Promise.all(Array.from({ length: 200 }, (_, j) => fetch(`${url}/kv/${keyName(i + j)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: VALUE }) })));
+function parseOptions(argv: string[]): Options {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') usage();
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
+    if (m === null) throw new Error(`unexpected argument ${JSON.stringify(a)} (see --help)`);
+    if (!['seconds', 'quick', 'configs', 'conns'].includes(m[1])) throw new Error(`unknown option --${m[1]} (see --help)`);
+    if (m[2] !== undefined) flags.set(m[1], m[2]);
+    else if (m[1] === 'quick') flags.set('quick', true);
+    else if (i + 1 < argv.length) flags.set(m[1], argv[++i]);
+    else throw new Error(`--${m[1]} needs a value`);
   }
-  const procs = pids(port);
-  const rows: Record<string, number | string>[] = [];
-  for (const op of ['PUT', 'GET'] as const) {
-    for (const connections of [1, 16, 64, 256]) {
-      const cpu0 = new Map([...procs].map(([n, p]) => [n, cpuOf(p)]));
-      const body = JSON.stringify({ value: VALUE });
-      const r = await autocannon({
-        url,
-        connections,
-        duration: SECONDS,
-        requests: [{ method: op, headers: { 'content-type': 'application/json' }, body: op === 'PUT' ? body : undefined, setupRequest: (req) => ({ ...req, path: key() }) }],
+  const list = (name: string, dflt: number[], max: number): number[] => {
+    const v = flags.get(name);
+    if (v === undefined) return dflt;
+    const xs = String(v).split(',').map((s) => Number(s.trim()));
+    if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1 || x > max)) throw new Error(`--${name} takes a comma-separated list of integers in 1..${max}`);
+    return xs;
+  };
+  const quick = flags.get('quick') === true;
+  let seconds = quick ? 2 : Number(process.env.BENCH_SECONDS ?? 10);
+  if (flags.has('seconds')) seconds = Number(flags.get('seconds'));
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--seconds (or BENCH_SECONDS) must be a positive integer');
+  return { seconds, quick, conns: list('conns', quick ? [16, 64] : [1, 16, 64, 256], 10_000), configs: list('configs', [1, 8], KEYS) };
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+interface Reply {
+  status: number;
+  body: any;
+}
+
+/** Keep-alive connections for the benchmark's own requests (setup and preload); node:http is much lighter than fetch here. */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+function api(url: string, method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(url + path, { method, agent, timeout: timeoutMs, headers: data === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
       });
-      const cpu = Object.fromEntries([...procs].map(([n, p]) => [`cpu ${n}`, `${Math.round(((cpuOf(p) - cpu0.get(n)!) / SECONDS) * 100)}%`]));
-      rows.push({ op, connections, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, 'p99.9 ms': r.latency.p99_9, errors: r.errors + r.timeouts + r.non2xx, ...cpu });
-      process.stderr.write(`bench: ${op} x${connections}: ${Math.round(r.requests.average)} req/s\n`);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+const describe = (r: Reply) => `${r.status} ${typeof r.body === 'string' ? r.body.slice(0, 200) : JSON.stringify(r.body).slice(0, 200)}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- the cluster
+
+/** A failure the benchmark explains itself (no stack trace needed). */
+class BenchError extends Error {}
+
+class ClusterError extends BenchError {
+  constructor(
+    message: string,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A `raftshard local` started by this benchmark, in a temporary directory, with its output kept (the tail). */
+class Cluster {
+  readonly url: string;
+  private readonly stderr: string[] = [];
+  private readonly exited: Promise<void>;
+  private exitStatus: string | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly dir: string,
+    readonly port: number,
+    private readonly ready: Promise<void>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        this.exitStatus = signal !== null ? `signal ${signal}` : `code ${code}`;
+        resolve();
+      }),
+    );
+    const keep = (buf: string[]) => (d: Buffer) => {
+      buf.push(...d.toString().split('\n').filter((l) => l !== ''));
+      if (buf.length > 400) buf.splice(0, buf.length - 200);
+    };
+    // The pipes are read for the whole life of the cluster, or a full pipe would stall it.
+    proc.stderr!.on('data', keep(this.stderr));
+  }
+
+  static async start(): Promise<Cluster> {
+    if (!existsSync(CLI)) throw new BenchError(`${CLI} is missing: run "npm run build" first`);
+    const dir = mkdtempSync(join(tmpdir(), 'raftshard-bench-http-'));
+    const port = await freePort();
+    const proc = spawn(process.execPath, [CLI, 'local', '--dir', dir, '--port', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RAFTSHARD_LOG: process.env.RAFTSHARD_LOG ?? 'warn' },
+    });
+    let stdout = '';
+    const ready = new Promise<void>((resolve) =>
+      proc.stdout!.on('data', (d: Buffer) => {
+        if (stdout.length < 1_000_000) stdout += d.toString();
+        if (stdout.includes('raftshard is ready')) resolve();
+      }),
+    );
+    const cluster = new Cluster(proc, dir, port, ready);
+    active.add(cluster);
+    return cluster;
+  }
+
+  tail(lines = 40): string {
+    return this.stderr.slice(-lines).join('\n');
+  }
+
+  /** Waits for the "raftshard is ready" line and a healthy /health, at most 60 s from now. */
+  async waitReady(): Promise<void> {
+    const deadline = performance.now() + READY_TIMEOUT_MS;
+    const fail = (why: string) => new ClusterError(`the cluster did not get ready within ${READY_TIMEOUT_MS / 1000} s: ${why}`, this.tail());
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.ready.then(() => 'ready' as const),
+      this.exited.then(() => 'exited' as const),
+      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), READY_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'exited') throw fail(`raftshard local exited (${this.exitStatus})`);
+    if (outcome === 'timeout') throw fail('no "raftshard is ready" line');
+    let last = 'no answer';
+    while (performance.now() < deadline) {
+      if (this.exitStatus !== undefined) throw fail(`raftshard local exited (${this.exitStatus})`);
+      try {
+        const r = await api(this.url, 'GET', '/health', undefined, 5000);
+        if (r.status === 200) return;
+        last = describe(r);
+      } catch (e) {
+        last = String(e);
+      }
+      await sleep(250);
+    }
+    throw fail(`GET /health: ${last}`);
+  }
+
+  /** Stops the cluster (SIGINT to its supervisor, then SIGKILL to what is left) and removes its directory. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const pid = this.proc.pid;
+    const children = pid === undefined ? [] : descendants(pid).map((p) => p.pid);
+    if (this.exitStatus === undefined) {
+      this.proc.kill('SIGINT');
+      await Promise.race([this.exited, sleep(20_000)]);
+      if (this.exitStatus === undefined) {
+        warn(`raftshard local (pid ${pid}) did not stop within 20 s of SIGINT; killing it`);
+        this.proc.kill('SIGKILL');
+        await Promise.race([this.exited, sleep(5000)]);
+      }
+    }
+    // Its children exit with it; make sure, so that nothing holds the directory.
+    const alive = (p: number) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && children.some(alive); i++) await sleep(100);
+    for (const p of children.filter(alive)) {
+      warn(`process ${p} of the cluster still runs; killing it`);
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    active.delete(this);
+  }
+}
+
+/** Clusters started and not yet stopped, for the signal and exit handlers. */
+const active = new Set<Cluster>();
+
+// ---------------------------------------------------------------- setup of a configuration
+
+interface RangeInfo {
+  id: number;
+  start: string;
+  end: string;
+  leader: number | null;
+}
+
+/** Boundaries that split k00000..k09999 into n ranges of equal size. */
+const boundaries = (n: number) => Array.from({ length: n - 1 }, (_, i) => keyName(Math.round(((i + 1) * KEYS) / n)));
+
+async function listRanges(url: string): Promise<RangeInfo[] | undefined> {
+  const r = await api(url, 'GET', '/admin/ranges');
+  if (r.status !== 200 || !Array.isArray(r.body?.ranges)) return undefined;
+  return r.body.ranges as RangeInfo[];
+}
+
+/** Polls GET /admin/ranges until there are (at least) n ranges, each with a leader. */
+async function waitForRanges(url: string, n: number, timeoutMs = 60_000): Promise<RangeInfo[]> {
+  const deadline = performance.now() + timeoutMs;
+  let last = 'no answer';
+  while (performance.now() < deadline) {
+    try {
+      const ranges = await listRanges(url);
+      if (ranges !== undefined) {
+        const leaderless = ranges.filter((r) => r.leader === null || r.leader === undefined);
+        if (ranges.length >= n && leaderless.length === 0) return ranges;
+        last = `${ranges.length} ranges, ${leaderless.length} without a leader`;
+      } else last = 'GET /admin/ranges failed';
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(250);
+  }
+  throw new BenchError(`waiting for ${n} ranges with leaders: ${last} after ${timeoutMs / 1000} s`);
+}
+
+async function split(url: string, key: string): Promise<void> {
+  let last = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let r: Reply;
+    try {
+      r = await api(url, 'POST', '/admin/split', { key }, 30_000);
+    } catch (e) {
+      last = String(e);
+      await sleep(500);
+      continue;
+    }
+    if (r.status === 200) return;
+    if (r.status === 404 && r.body?.code === 'NOT_FOUND' && /route/i.test(String(r.body?.error))) {
+      throw new BenchError(`POST /admin/split is not served by this gateway (${describe(r)}): is the placement driver built?`);
+    }
+    last = describe(r);
+    if (r.status !== 503 && r.status !== 409) break;
+    await sleep(500);
+  }
+  throw new BenchError(`POST /admin/split {"key": "${key}"} failed: ${last}`);
+}
+
+const leadersPerStore = (ranges: RangeInfo[]) => {
+  const m: Record<string, number> = {};
+  for (const r of ranges) if (r.leader !== null) m[r.leader] = (m[r.leader] ?? 0) + 1;
+  return m;
+};
+
+/** Splits a fresh cluster into n ranges, waits for their leaders, rebalances; returns the layout and warnings. */
+async function prepareRanges(url: string, n: number, warnings: string[]): Promise<RangeInfo[] | undefined> {
+  const note = (w: string) => {
+    warnings.push(w);
+    warn(w);
+  };
+  if (n === 1) {
+    const ranges = await waitForRanges(url, 1, 30_000).catch(async (e: Error) => {
+      const rs = await listRanges(url).catch(() => undefined);
+      note(rs === undefined ? 'GET /admin/ranges failed: the range layout is unknown (is the placement driver built?)' : e.message);
+      return rs;
+    });
+    if (ranges !== undefined) {
+      const holding = ranges.filter((r) => (r.start === '' || r.start <= keyName(0)) && (r.end === '' || r.end > keyName(KEYS - 1)));
+      if (holding.length !== 1) note(`the benchmark keys span ${ranges.length} ranges, not 1`);
+    }
+    return ranges;
+  }
+  const keys = boundaries(n);
+  log(`splitting at ${keys.join(', ')}`);
+  for (const k of keys) await split(url, k);
+  await waitForRanges(url, n);
+  log('rebalancing');
+  try {
+    const r = await api(url, 'POST', '/admin/rebalance', {}, 300_000);
+    if (r.status !== 200) note(`POST /admin/rebalance: ${describe(r)}; leaders may be unbalanced`);
+    else log(`rebalance: ${Array.isArray(r.body?.moves) ? r.body.moves.length : '?'} moves`);
+  } catch (e) {
+    note(`POST /admin/rebalance failed: ${String(e)}; leaders may be unbalanced`);
+  }
+  const ranges = await waitForRanges(url, n);
+  if (ranges.length !== n) note(`expected ${n} ranges, the cluster has ${ranges.length}`);
+  return ranges;
+}
+
+/** Writes all KEYS keys with 64-byte values, PRELOAD_CONCURRENCY at a time, retrying 503s and network errors. */
+async function preload(url: string): Promise<void> {
+  let next = 0;
+  const put = async (i: number) => {
+    let last = '';
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        const r = await api(url, 'PUT', PATHS[i], { value: VALUE });
+        if (r.status === 200) return;
+        last = describe(r);
+        if (r.status !== 503) break;
+      } catch (e) {
+        last = String(e);
+      }
+      await sleep(200 * (attempt + 1));
+    }
+    throw new BenchError(`preloading ${keyName(i)}: ${last}`);
+  };
+  await Promise.all(
+    Array.from({ length: PRELOAD_CONCURRENCY }, async () => {
+      while (next < KEYS) await put(next++);
+    }),
+  );
+}
+
+/** The processes to measure: gateway from /health, stores and pd from the admin API, or else from the process tree. */
+async function discoverProcesses(cluster: Cluster, warnings: Set<string>): Promise<ProcessGroups> {
+  const pids = (xs: unknown): number[] => (Array.isArray(xs) ? xs.map((x) => x?.pid).filter((p): p is number => Number.isInteger(p) && p > 0) : []);
+  const get = (path: string) => api(cluster.url, 'GET', path, undefined, 5000).catch(() => undefined);
+  const [health, stores, pd] = await Promise.all([get('/health'), get('/admin/stores'), get('/admin/pd')]);
+  const groups: ProcessGroups = {
+    gateway: Number.isInteger(health?.body?.pid) ? [health!.body.pid] : [],
+    stores: stores?.status === 200 ? pids(stores.body?.stores) : [],
+    pd: pd?.status === 200 ? pids(pd.body?.members) : [],
+  };
+  const tree = cluster.proc.pid === undefined ? [] : descendants(cluster.proc.pid);
+  const role = (argv: string[]) => argv[argv.findIndex((a) => a.endsWith('main.js')) + 1];
+  for (const [name, sub, source] of [
+    ['gateway', 'gateway', 'GET /health'],
+    ['stores', 'store', 'GET /admin/stores'],
+    ['pd', 'pd', 'GET /admin/pd'],
+  ] as const) {
+    if (groups[name].length > 0) continue;
+    groups[name] = tree.filter((p) => role(p.argv) === sub).map((p) => p.pid);
+    const w = `${source} gave no pids: ${groups[name].length > 0 ? `found ${name} ${groups[name].join(', ')} in the process tree` : `no ${name} process found, its CPU is not measured`}`;
+    if (!warnings.has(w)) warn(w);
+    warnings.add(w);
+  }
+  if (cluster.proc.pid !== undefined) groups.supervisor = [cluster.proc.pid];
+  groups.bench = [process.pid];
+  return groups;
+}
+
+// ---------------------------------------------------------------- runs
+
+interface Row {
+  config: string;
+  ranges: number;
+  op: 'PUT' | 'GET';
+  conns: number;
+  seconds: number;
+  reqPerSec: number;
+  requests: number;
+  latencyMs: { p50: number; p99: number; p99_9: number; mean: number; max: number };
+  /** non-2xx answers + connection errors and timeouts. */
+  errors: number;
+  non2xx: number;
+  connErrors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  cpu: CpuReport;
+}
+
+async function run(url: string, config: number, op: 'PUT' | 'GET', conns: number, seconds: number, groups: ProcessGroups): Promise<Row> {
+  const setupRequest = (req: { path: string }) => {
+    req.path = randomPath();
+    return req;
+  };
+  const request = op === 'PUT' ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest } : { method: 'GET', setupRequest };
+  const meter = new CpuMeter(groups);
+  meter.start();
+  const r = await autocannon({ url, connections: conns, duration: seconds, requests: [request] });
+  const cpu = meter.stop();
+  const extra = r as unknown as { statusCodeStats?: Record<string, { count: number }> };
+  const statusCodes = Object.fromEntries(Object.entries(extra.statusCodeStats ?? {}).map(([k, v]) => [k, Number(v.count)]));
+  const lat = r.latency;
+  return {
+    config: rangesLabel(config),
+    ranges: config,
+    op,
+    conns,
+    seconds: cpu.seconds,
+    reqPerSec: Math.round(r.requests.average),
+    requests: r.requests.total,
+    latencyMs: { p50: lat.p50, p99: lat.p99, p99_9: lat.p99_9, mean: lat.average, max: lat.max },
+    errors: r.non2xx + r.errors,
+    non2xx: r.non2xx,
+    connErrors: r.errors - r.timeouts,
+    timeouts: r.timeouts,
+    statusCodes,
+    cpu,
+  };
+}
+
+interface ConfigResult {
+  ranges: number;
+  layout?: RangeInfo[];
+  leadersPerStore?: Record<string, number>;
+  processes?: ProcessGroups;
+  warnings: string[];
+  error?: string;
+}
+
+async function benchConfig(n: number, opts: Options, rows: Row[]): Promise<ConfigResult> {
+  const result: ConfigResult = { ranges: n, warnings: [] };
+  const label = `[${rangesLabel(n)}]`;
+  log(`${label} starting a local cluster`);
+  const cluster = await Cluster.start();
+  try {
+    await cluster.waitReady();
+    log(`${label} cluster ready at ${cluster.url} (pid ${cluster.proc.pid}, dir ${cluster.dir})`);
+    result.layout = await prepareRanges(cluster.url, n, result.warnings);
+    if (result.layout !== undefined) {
+      result.leadersPerStore = leadersPerStore(result.layout);
+      const spread = Object.entries(result.leadersPerStore).map(([s, c]) => `store ${s}: ${c}`);
+      log(`${label} ${rangesLabel(result.layout.length)}; leaders per store: ${spread.length > 0 ? spread.join(', ') : 'unknown'}`);
+    }
+    const t0 = performance.now();
+    log(`${label} preloading ${KEYS} keys with ${VALUE_BYTES} B values`);
+    await preload(cluster.url);
+    log(`${label} preloaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const seen = new Set<string>();
+    for (const conns of opts.conns) {
+      for (const op of ['PUT', 'GET'] as const) {
+        if (interrupted) throw new BenchError('interrupted');
+        const groups = await discoverProcesses(cluster, seen);
+        result.processes = groups;
+        log(`${label} ${op} ${op === 'GET' ? '(linearizable) ' : ''}with ${conns} connections for ${opts.seconds} s`);
+        const row = await run(cluster.url, n, op, conns, opts.seconds, groups);
+        rows.push(row);
+        log(`${label} ${op} x${conns}: ${row.reqPerSec} req/s, p50 ${fmt(row.latencyMs.p50)} / p99 ${fmt(row.latencyMs.p99)} / p99.9 ${fmt(row.latencyMs.p99_9)} ms, ${row.errors} errors`);
+        if (cluster.proc.exitCode !== null || cluster.proc.signalCode !== null) throw new ClusterError('raftshard local exited during the run', cluster.tail());
+      }
+    }
+    result.warnings.push(...seen);
+    return result;
+  } finally {
+    log(`${label} stopping the cluster`);
+    await cluster.stop();
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+const fmt = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? '-' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x)}%`);
+
+function table(rows: Row[]): string {
+  const head = ['config', 'op', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'cpu gateway', 'cpu stores', 'cpu pd', 'cpu bench'];
+  const body = rows.map((r) => [
+    r.config,
+    r.op,
+    String(r.conns),
+    String(r.reqPerSec),
+    fmt(r.latencyMs.p50),
+    fmt(r.latencyMs.p99),
+    fmt(r.latencyMs.p99_9),
+    String(r.errors),
+    pct(r.cpu.roles.gateway),
+    pct(r.cpu.roles.stores),
+    pct(r.cpu.roles.pd),
+    pct(r.cpu.roles.bench),
+  ]);
+  const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
+  return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function summary(rows: Row[]): string | undefined {
+  if (rows.length === 0) return undefined;
+  const configs = [...new Set(rows.map((r) => r.ranges))];
+  const config = configs.includes(8) ? 8 : Math.max(...configs);
+  const mine = rows.filter((r) => r.ranges === config);
+  const conns = [...new Set(mine.map((r) => r.conns))].sort((a, b) => Math.abs(a - 64) - Math.abs(b - 64) || b - a)[0];
+  const at = (op: string) => mine.find((r) => r.op === op && r.conns === conns)?.reqPerSec ?? '-';
+  return `summary: ${rangesLabel(config)}, ${conns} conns: PUT ${at('PUT')} req/s, GET ${at('GET')} req/s`;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    return 2;
+  }
+  const started = new Date();
+  const machine = {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAvgAtStart: loadavg(),
+    date: started.toISOString(),
+  };
+  log(`${machine.cores} x ${machine.cpuModel}, node ${machine.node}; configs ${opts.configs.map(rangesLabel).join(', ')}; connections ${opts.conns.join(', ')}; ${opts.seconds} s per run; ${KEYS} keys, ${VALUE_BYTES} B values`);
+  const rows: Row[] = [];
+  const configs: ConfigResult[] = [];
+  let failure: Error | undefined;
+  for (const n of opts.configs) {
+    try {
+      configs.push(await benchConfig(n, opts, rows));
+    } catch (e) {
+      failure = e as Error;
+      configs.push({ ranges: n, warnings: [], error: failure.message });
+      break;
     }
   }
-  local.kill('SIGINT');
-  await new Promise((r) => local.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
-  console.log(`raftshard local (3 stores, 3 replicas, fsync on, 4 ranges), autocannon on the same ${cpus().length}-core ${cpus()[0]?.model}, ${SECONDS}s per row, 64 B values, ${KEYS} keys`);
-  console.table(rows);
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/http.json', JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: SECONDS, rows }, null, 2));
-  const at = (op: string) => rows.find((r) => r.op === op && r.connections === 64)!;
-  console.log(`bench summary: PUT ${at('PUT')['req/s']} req/s (p99 ${at('PUT')['p99 ms']} ms), GET ${at('GET')['req/s']} req/s (p99 ${at('GET')['p99 ms']} ms) at 64 connections over 4 ranges`);
+
+  if (rows.length > 0) {
+    console.log('');
+    console.log(`raftshard local (placement driver, 3 stores, 3 replicas, fsync on), autocannon in the same machine's ${machine.cores}-core ${machine.cpuModel}; ${KEYS} keys, ${VALUE_BYTES} B values, ${opts.seconds} s per run; cpu in % of one core (stores and pd summed over their processes)`);
+    console.log(table(rows));
+  }
+  const sum = summary(rows);
+  if (rows.length > 0) {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, `http-${started.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ bench: 'http', machine, options: { ...opts, keys: KEYS, valueBytes: VALUE_BYTES }, configs, rows, summary: sum, error: failure?.message }, null, 2) + '\n',
+    );
+    console.log(`bench: results written to ${relative(process.cwd(), file) || file}`);
+  }
+  if (failure !== undefined) {
+    console.error(`bench: failed: ${failure.message}`);
+    if (failure instanceof ClusterError) console.error(`bench: stderr of raftshard local (tail):\n${failure.stderrTail === '' ? '(empty)' : failure.stderrTail}`);
+    else if (!(failure instanceof BenchError) && failure.stack) console.error(failure.stack);
+    return 1;
+  }
+  if (sum !== undefined) console.log(sum);
+  return 0;
 }
 
-await main();
+// Stop what was started, even on Ctrl-C or an unexpected error.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`bench: ${signal}: stopping the cluster`);
+    void Promise.allSettled([...active].map((c) => c.stop())).then(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  // Last resort (the process is exiting, nothing can be awaited): the supervisor stops its children.
+  for (const c of active) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGINT');
+});
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  console.error(`bench: failed: ${(e as Error).stack ?? String(e)}`);
+  await Promise.allSettled([...active].map((c) => c.stop()));
+}
+process.exit(code);

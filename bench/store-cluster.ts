@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evenSplits, rangesFromSplits } from '../src/store/index.js';
+import { evenSplits, rangesFromSplits } from '../src/replica/index.js';
 import type { WireRange } from '../src/transport/index.js';
 import { StoreClient } from '../src/transport/index.js';
 import { freePort } from '../test/support/ports.js';

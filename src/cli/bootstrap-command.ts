@@ -3,7 +3,7 @@
  * first stores (a stand-in for the placement driver, which will own this).
  */
 import { DbError } from '../common/index.js';
-import { evenSplits, rangesFromSplits } from '../store/index.js';
+import { evenSplits, rangesFromSplits } from '../replica/index.js';
 import { StoreClient } from '../transport/index.js';
 import type { ParsedArgs } from './args.js';
 import { intFlag } from './args.js';

@@ -4,28 +4,29 @@ import { buildApp, KvRouter } from '../gateway/index.js';
 import { createLogger, systemClock, systemTimers } from '../runtime/index.js';
 import type { ParsedArgs } from './args.js';
 import { splitHostPort } from './metrics-server.js';
-import { parsePeers } from './store-command.js';
+import { PdClient } from '../transport/index.js';
 import { exitWithParent } from './exit-with-parent.js';
 
-export const GATEWAY_HELP = `Usage: raftshard gateway --stores ID=HOST:PORT,... [--listen HOST:PORT]
+export const GATEWAY_HELP = `Usage: raftshard gateway --pd ADDR[,ADDR...] [--listen HOST:PORT]
 
-Serves the HTTP API (key-value, /health, /metrics) and routes each request to
-the leader of the range that holds its key, retrying on stale routing for up to
-10 s before answering 503.
+Serves the HTTP API (key-value, /admin/*, /health, /metrics). It learns the
+ranges and stores from the placement driver, routes each request to the leader
+of the range that holds its key, and retries on stale routing for up to 10 s
+before answering 503. It keeps no state: run as many as you like.
 
 Options:
-  --stores LIST       the stores, e.g. 1=127.0.0.1:8091,2=127.0.0.1:8092,3=127.0.0.1:8093
+  --pd LIST           placement driver members, e.g. 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083
   --listen HOST:PORT  HTTP address (default 127.0.0.1:8080)`;
 
 export async function gatewayCommand(args: ParsedArgs): Promise<void> {
-  const storesFlag = args.flags.get('stores');
-  if (typeof storesFlag !== 'string') throw new DbError('BAD_REQUEST', '--stores is required (run "raftshard gateway --help")');
+  const pdFlag = args.flags.get('pd');
+  if (typeof pdFlag !== 'string') throw new DbError('BAD_REQUEST', '--pd is required (run "raftshard gateway --help")');
   const listen = typeof args.flags.get('listen') === 'string' ? String(args.flags.get('listen')) : '127.0.0.1:8080';
   const [host, port] = splitHostPort(listen);
   const logger = createLogger('gateway');
   exitWithParent();
-  const router = new KvRouter(parsePeers(storesFlag), systemClock, systemTimers);
-  await router.refresh();
+  const router = new KvRouter(new PdClient(pdFlag.split(',').filter(Boolean), systemClock, systemTimers), systemClock, systemTimers);
+  await router.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'placement driver not reachable yet'));
   const { app } = buildApp(router);
   await app.listen({ host, port });
   console.log(`gateway listening on http://${listen}`);

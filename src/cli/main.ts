@@ -4,22 +4,49 @@
  * implementations together. Subcommands arrive with the issues that build them.
  */
 import { DbError } from '../common/index.js';
+import {
+  MOVE_HELP,
+  moveCommand,
+  RANGES_HELP,
+  rangesCommand,
+  REBALANCE_HELP,
+  rebalanceCommand,
+  SPLIT_HELP,
+  splitCommand,
+  STORES_HELP,
+  storesCommand,
+  TRANSFER_LEADER_HELP,
+  transferLeaderCommand,
+} from './admin-commands.js';
 import { parseArgs } from './args.js';
 import { BOOTSTRAP_HELP, bootstrapCommand } from './bootstrap-command.js';
 import { GATEWAY_HELP, gatewayCommand } from './gateway-command.js';
+import { KV_HELP, kvCommand } from './kv-command.js';
 import { LOCAL_HELP, localCommand } from './local-command.js';
 import { SIM_HELP, simCommand } from './sim-command.js';
 import { STORE_HELP, storeCommand } from './store-command.js';
+import { PD_HELP, pdCommand } from './pd-command.js';
 
 const HELP = `Usage: raftshard <command> [options]
 
 Commands:
+  local     start a local cluster: placement driver, stores and a gateway, supervised (what npm start runs)
+  pd        run one placement driver member (range map, store registry, ids, timestamps, scheduler)
   store     run one store process (range replicas over gRPC and LevelDB)
-  bootstrap create the initial ranges of a new cluster on its stores
+  gateway   run the HTTP gateway (routes by the placement driver's range map)
+  bootstrap create fixed ranges on stores run without a placement driver (benchmarks)
   sim       run the deterministic Raft simulator over many seeds
-  local     start a local cluster: stores and a gateway, supervised (what npm start runs)
-  gateway   run the HTTP gateway over a set of stores
   help      show this help
+
+Against a running gateway (--gateway URL or $RAFTSHARD_GATEWAY, default
+http://127.0.0.1:8080; --json prints the gateway's JSON answer):
+  ranges                       list the ranges: bounds, epoch, replicas, leader, size
+  stores                       list the stores: address, pid, state, replicas, leaders
+  split KEY                    split the range holding KEY at KEY
+  move RANGE FROM TO           move a replica of RANGE from store FROM to store TO
+  transfer-leader RANGE STORE  make STORE the leader of RANGE
+  rebalance                    balance replicas and leaders across the up stores
+  kv get|put|del|scan ...      read and write keys
 
 Run "raftshard <command> --help" for a command's options.`;
 
@@ -34,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
       if (args.flags.has('help')) return print(STORE_HELP);
       await storeCommand(args);
       return 0;
+    case 'pd':
+      if (args.flags.has('help')) return print(PD_HELP);
+      await pdCommand(args);
+      return 0;
     case 'bootstrap':
       if (args.flags.has('help')) return print(BOOTSTRAP_HELP);
       await bootstrapCommand(args);
@@ -45,6 +76,27 @@ async function main(argv: string[]): Promise<number> {
       if (args.flags.has('help')) return print(GATEWAY_HELP);
       await gatewayCommand(args);
       return 0;
+    case 'ranges':
+      if (args.flags.has('help')) return print(RANGES_HELP);
+      return rangesCommand(args);
+    case 'stores':
+      if (args.flags.has('help')) return print(STORES_HELP);
+      return storesCommand(args);
+    case 'split':
+      if (args.flags.has('help')) return print(SPLIT_HELP);
+      return splitCommand(args);
+    case 'move':
+      if (args.flags.has('help')) return print(MOVE_HELP);
+      return moveCommand(args);
+    case 'transfer-leader':
+      if (args.flags.has('help')) return print(TRANSFER_LEADER_HELP);
+      return transferLeaderCommand(args);
+    case 'rebalance':
+      if (args.flags.has('help')) return print(REBALANCE_HELP);
+      return rebalanceCommand(args);
+    case 'kv':
+      if (args.flags.has('help')) return print(KV_HELP);
+      return kvCommand(args);
     case undefined:
     case 'help':
     case '--help':

@@ -10,20 +10,28 @@ import type { ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
 import { exitWithParent } from './exit-with-parent.js';
+import { PdClient } from '../transport/index.js';
+import { resolveStoreId, StoreHeartbeat } from './store-heartbeat.js';
 
-export const STORE_HELP = `Usage: raftshard store --id N --listen HOST:PORT --dir DIR [--peers ID=HOST:PORT,...]
-                       [--metrics HOST:PORT] [--tick-ms MS] [--election-tick N] [--config FILE]
+export const STORE_HELP = `Usage: raftshard store --dir DIR --listen HOST:PORT --pd ADDR[,ADDR...] [--id N]
+                       [--advertise HOST:PORT] [--metrics HOST:PORT] [--tick-ms MS]
+                       [--election-tick N] [--config FILE]
+       raftshard store --id N --listen HOST:PORT --dir DIR --peers ID=HOST:PORT,...   (no PD)
 
 Starts one store: it hosts range replicas (each a Raft group) in one LevelDB
 under DIR, talks to the other stores over gRPC, and serves range-level KV
-requests. Ranges are created on it with "raftshard bootstrap" (the placement
-driver will do this once it exists; --pd is not supported yet).
+requests. With --pd it registers with the placement driver (which allocates
+an id when --id is not given, kept in DIR), heartbeats, learns the other
+stores from it and gets ranges from it: a store started against a running
+cluster joins it. Without --pd, ranges are created with "raftshard bootstrap".
 
 Options:
-  --id N              this store's id (required; unique in the cluster)
+  --pd LIST           placement driver members, e.g. 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083
+  --id N              this store's id (unique in the cluster; optional with --pd)
   --listen HOST:PORT  gRPC address (default from config: 127.0.0.1:7101)
+  --advertise H:P     the address other processes reach it on (default: --listen)
   --dir DIR           data directory (default ./data/store-<id>)
-  --peers LIST        the other stores, e.g. 2=127.0.0.1:7102,3=127.0.0.1:7103
+  --peers LIST        the other stores, e.g. 2=127.0.0.1:7102,3=127.0.0.1:7103 (without --pd)
   --metrics HOST:PORT serve Prometheus metrics at http://HOST:PORT/metrics
   --tick-ms MS        Raft tick (default 100)
   --election-tick N   election timeout in ticks (default 10)
@@ -31,6 +39,8 @@ Options:
 
 interface StoreFileConfig {
   listen?: string;
+  advertise?: string;
+  pd?: string;
   dir?: string;
   metrics?: string;
   tickMs?: number;
@@ -51,34 +61,46 @@ export function parsePeers(list: string): Map<number, string> {
 
 export async function storeCommand(args: ParsedArgs): Promise<void> {
   const file: StoreFileConfig = args.flags.has('config') ? (JSON.parse(readFileSync(String(args.flags.get('config')), 'utf8')) as StoreFileConfig) : {};
-  const id = intFlag(args, 'id', 0, 1);
-  if (id === 0) throw new DbError('BAD_REQUEST', '--id is required (run "raftshard store --help")');
   const str = (name: string, fallback: string | undefined) => {
     const v = args.flags.get(name);
     return typeof v === 'string' ? v : fallback;
   };
+  const pdAddresses = (str('pd', file.pd) ?? '').split(',').filter(Boolean);
+  const pd = pdAddresses.length > 0 ? new PdClient(pdAddresses, systemClock, systemTimers) : undefined;
+  const listen = str('listen', file.listen) ?? '127.0.0.1:7101';
+  const advertise = str('advertise', file.advertise) ?? listen;
+  const flagId = intFlag(args, 'id', 0, 1);
+  if (flagId === 0 && !pd) throw new DbError('BAD_REQUEST', '--id is required without --pd (run "raftshard store --help")');
+  if (flagId === 0 && !str('dir', file.dir)) throw new DbError('BAD_REQUEST', '--dir is required without --id (the allocated id is kept there)');
+  exitWithParent();
+  const dirFlag = str('dir', file.dir);
+  const id = pd ? await resolveStoreId(pd, dirFlag ?? `./data/store-${flagId}`, flagId, advertise) : flagId;
   const peers = new Map(Object.entries(file.peers ?? {}).map(([k, v]) => [Number(k), v]));
   const peerFlag = str('peers', undefined);
   if (peerFlag) for (const [k, v] of parsePeers(peerFlag)) peers.set(k, v);
   const logger = createLogger(`store-${id}`);
-  exitWithParent();
+  if (pd) for (const s of (await pd.call('GetStores', {}, 60_000)).stores) if (s.id !== id) peers.set(s.id, s.address);
   const store = await Store.open(
     {
       id,
-      dir: str('dir', file.dir) ?? `./data/store-${id}`,
-      listen: str('listen', file.listen) ?? '127.0.0.1:7101',
+      dir: dirFlag ?? `./data/store-${id}`,
+      listen,
       peers,
       tickMs: intFlag(args, 'tick-ms', file.tickMs ?? 100, 1),
       electionTick: intFlag(args, 'election-tick', file.electionTick ?? 10, 2),
     },
     { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
   );
+  const heartbeat = pd ? new StoreHeartbeat(store, pd, advertise, systemTimers, logger) : undefined;
+  await heartbeat?.register();
   const metricsAddr = str('metrics', file.metrics);
   const metrics = metricsAddr ? await serveMetrics(metricsAddr, () => store.renderMetrics()) : undefined;
   console.log(`store ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     metrics?.close();
+    heartbeat?.close();
+    pd?.close();
     await store.close();
     process.exit(0);
   };

@@ -1,6 +1,6 @@
 /**
  * The HTTP API of ../shared/CONTRACT.md §2 that exists so far: key-value
- * (`/kv`), `/health`, `/metrics`. Errors always have the body
+ * (`/kv`), administration (`/admin/*`, see admin-routes.ts), `/health`, `/metrics`. Errors always have the body
  * {"error", "code"}; bad input changes nothing and never crashes the process.
  */
 import Fastify from 'fastify';
@@ -9,6 +9,8 @@ import { nanoid } from 'nanoid';
 import type { WireKvResponse } from '../transport/index.js';
 import type { KvRouter } from './kv-router.js';
 import { UnavailableError } from './kv-router.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { DbError } from '../common/index.js';
 
 export interface GatewayLimits {
   readonly maxKeyBytes: number;
@@ -114,8 +116,14 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     return scan(router, start, end, limit);
   });
 
+  const adminRoutes = registerAdminRoutes(app, router, limits.maxKeyBytes);
+
   app.get('/health', async (_req, reply) => {
-    await router.refresh();
+    const pdError = await router.refresh().then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    if (pdError) return reply.code(503).header('retry-after', '1').send({ ok: false, code: 'UNAVAILABLE', error: `placement driver: ${pdError}` });
     const leaders = await router.leaderMap();
     const missing = router.ranges.filter((r) => !leaders.has(r.id)).map((r) => r.id);
     if (router.ranges.length === 0 || missing.length > 0) {
@@ -141,7 +149,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
 
   // Known routes answer other methods with 405.
   const methods = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
-  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'] };
+  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'], ...adminRoutes };
   for (const [url, ok] of Object.entries(allowed)) {
     const others = methods.filter((m) => !ok.includes(m));
     app.route({ method: others, url, handler: async (_req, reply) => sendError(reply, stats, new HttpError(405, 'METHOD_NOT_ALLOWED', `${url} takes ${ok.join(', ')}`)) });
@@ -151,6 +159,10 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
   app.setErrorHandler((err: unknown, _req, reply) => {
     if (err instanceof HttpError) return sendError(reply, stats, err);
     if (err instanceof UnavailableError) return sendError(reply, stats, new HttpError(503, 'UNAVAILABLE', err.message));
+    if (err instanceof DbError) {
+      const status = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, TOO_LARGE: 413 }[err.code] ?? 503;
+      return sendError(reply, stats, new HttpError(status, status === 503 ? 'UNAVAILABLE' : err.code, err.message));
+    }
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, stats, new HttpError(413, 'TOO_LARGE', 'request body too large'));
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, stats, badRequest(e.message ?? 'bad request'));

@@ -1,7 +1,8 @@
 /**
  * Sends range-level KV requests to the right store: a range cache loaded from
- * the stores, refreshed on EPOCH_NOT_MATCH / KEY_NOT_IN_RANGE / RANGE_NOT_FOUND,
- * leader hints from NOT_LEADER, retries with backoff until the deadline. A
+ * the placement driver, corrected by the descriptors that EPOCH_NOT_MATCH /
+ * KEY_NOT_IN_RANGE answers carry (and reloaded on RANGE_NOT_FOUND), leader
+ * hints from NOT_LEADER, retries with backoff until the deadline. A
  * write keeps its request id across retries (with `retry` set), so it applies
  * once however often it is resent.
  */
@@ -9,6 +10,7 @@ import { DbError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
 import { BatchingKvClient, StoreClient } from '../transport/index.js';
+import type { PdClient } from '../transport/index.js';
 
 export class UnavailableError extends DbError {
   constructor(message: string) {
@@ -26,8 +28,11 @@ export class KvRouter {
   private refreshing: Promise<void> | undefined;
   retries = 0;
 
+  /** Store addresses, from the placement driver. */
+  readonly stores = new Map<number, string>();
+
   constructor(
-    readonly stores: ReadonlyMap<number, string>,
+    readonly pd: PdClient,
     private readonly clock: Clock,
     private readonly timers: Timers,
     private readonly deadlineMs = 10_000,
@@ -41,7 +46,7 @@ export class KvRouter {
     return c;
   }
 
-  /** Reloads descriptors and leaders from every reachable store (coalesced). */
+  /** Reloads descriptors, leaders and store addresses from the placement driver (coalesced). */
   refresh(): Promise<void> {
     this.refreshing ??= this.load().finally(() => {
       this.refreshing = undefined;
@@ -50,25 +55,27 @@ export class KvRouter {
   }
 
   private async load(): Promise<void> {
-    const best = new Map<number, WireRange>();
-    await Promise.all(
-      [...this.stores.values()].map(async (address) => {
-        const c = new StoreClient(address, this.clock);
-        try {
-          for (const s of (await c.ranges(2_000)).ranges) {
-            const cur = best.get(s.range.id);
-            const newer = !cur || s.range.epoch.version > cur.epoch.version || (s.range.epoch.version === cur.epoch.version && s.range.epoch.conf_ver > cur.epoch.conf_ver);
-            if (newer) best.set(s.range.id, s.range);
-            if (s.leader_store !== 0) this.leaders.set(s.range.id, s.leader_store);
-          }
-        } catch {
-          // An unreachable store: the others will do.
-        } finally {
-          c.close();
-        }
-      }),
-    );
-    if (best.size > 0) this.ranges = [...best.values()].sort((a, b) => Buffer.compare(a.start, b.start));
+    const [ranges, stores] = await Promise.all([this.pd.call('GetRanges', {}, 3_000), this.pd.call('GetStores', {}, 3_000)]);
+    for (const s of stores.stores) this.stores.set(s.id, s.address);
+    for (const r of ranges.ranges) if (r.leader_store !== 0 && !this.leaders.has(r.range.id)) this.leaders.set(r.range.id, r.leader_store);
+    // Keep what routing errors taught us when it is newer than the PD's copy.
+    const merged = new Map(ranges.ranges.map((r) => [r.range.id, r.range]));
+    for (const r of this.ranges) {
+      const pd = merged.get(r.id);
+      if (pd && isNewer(r, pd)) merged.set(r.id, r);
+    }
+    this.ranges = [];
+    for (const r of [...merged.values()].sort((a, b) => Buffer.compare(a.start, b.start))) this.learn(r);
+  }
+
+  /** Puts a descriptor in the cache, dropping the older ones it overlaps. */
+  learn(desc: WireRange): void {
+    const overlapping = this.ranges.filter((r) => overlaps(r, desc));
+    if (overlapping.some((r) => r.id === desc.id && !isNewer(desc, r))) return;
+    if (overlapping.some((r) => r.id !== desc.id && r.epoch.version > desc.epoch.version)) return;
+    this.ranges = this.ranges.filter((r) => !overlapping.includes(r));
+    this.ranges.push(desc);
+    this.ranges.sort((a, b) => Buffer.compare(a.start, b.start));
   }
 
   /** Leader per range as the stores report it (0 = none known). */
@@ -108,7 +115,7 @@ export class KvRouter {
     let attempt = 0;
     let lastError = 'no range holds the key yet';
     for (;;) {
-      if (this.ranges.length === 0) await this.refresh();
+      if (this.ranges.length === 0) await this.refresh().catch((err: Error) => (lastError = err.message));
       const range = this.locate(req.key);
       if (range) {
         const stores = range.replicas.map((r) => r.store);
@@ -123,9 +130,13 @@ export class KvRouter {
         lastError = res ? `${res.error}: ${res.message}` : `store ${store} unknown`;
         if (res?.error === 'NOT_LEADER' && res.leader_store !== 0) this.leaders.set(range.id, res.leader_store);
         else this.leaders.delete(range.id);
-        if (res?.error === 'EPOCH_NOT_MATCH' || res?.error === 'KEY_NOT_IN_RANGE' || res?.error === 'RANGE_NOT_FOUND') await this.refresh();
+        if (res?.error === 'EPOCH_NOT_MATCH' || res?.error === 'KEY_NOT_IN_RANGE') {
+          for (const d of res.ranges) this.learn(d);
+          if (res.ranges.length === 0 || !this.locate(req.key)) await this.refresh().catch(() => {});
+        }
+        if (res?.error === 'RANGE_NOT_FOUND' || !res) await this.refresh().catch(() => {});
       } else {
-        await this.refresh();
+        await this.refresh().catch((err: Error) => (lastError = err.message));
       }
       attempt++;
       this.retries++;
@@ -137,5 +148,14 @@ export class KvRouter {
 
   close(): void {
     for (const c of this.clients.values()) c.close();
+    this.pd.close();
   }
+}
+
+function isNewer(a: WireRange, b: WireRange): boolean {
+  return a.epoch.version > b.epoch.version || (a.epoch.version === b.epoch.version && a.epoch.conf_ver > b.epoch.conf_ver);
+}
+
+function overlaps(a: WireRange, b: WireRange): boolean {
+  return !(a.end.byteLength > 0 && Buffer.compare(a.end, b.start) <= 0) && !(b.end.byteLength > 0 && Buffer.compare(b.end, a.start) <= 0);
 }

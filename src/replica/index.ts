@@ -1,7 +1,9 @@
 /**
- * replica — what drives one Raft group on a host. So far: the exactly-once
- * session table every replicated state machine uses. The Ready loop over real
- * storage and transport arrives with the store.
+ * replica — what every host of range replicas shares (store and placement
+ * driver): range descriptors (bounds, epoch, replica ids), and the
+ * exactly-once session table. The multi-group Ready loop still lives in
+ * store/ (see its header).
  */
+export { containsKey, decodeDescriptor, encodeDescriptor, evenSplits, overlaps, rangesFromSplits, replicaIdFor, sameEpoch, storeOfReplica, withMembership } from './range-descriptor.js';
 export { SessionTable } from './sessions.js';
 export type { Session, SessionCheck } from './sessions.js';

@@ -17,5 +17,5 @@ export { decodeApplyState, encodeApplyState } from './codec.js';
 export { LevelEngine, MemoryEngine } from './engine.js';
 export type { BatchOp, Engine } from './engine.js';
 export { WriteBatch } from './write-batch.js';
-export { DurableRaftStorage } from './raft-log-store.js';
+export { DurableRaftStorage, INITIAL_LOG_INDEX } from './raft-log-store.js';
 export type { LogWrites } from './raft-log-store.js';

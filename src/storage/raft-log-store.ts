@@ -32,6 +32,9 @@ import type { WriteBatch } from './write-batch.js';
 const EMPTY = new Uint8Array(0);
 
 /** What one Ready asks this group to persist; a Ready itself fits. */
+/** Index (and term) of a new range replica's initial snapshot; see stageInitialSnapshot. */
+export const INITIAL_LOG_INDEX = 5;
+
 export interface LogWrites {
   readonly snapshot?: Snapshot | undefined;
   readonly entries: readonly Entry[];
@@ -87,6 +90,22 @@ export class DurableRaftStorage implements RaftStorage {
     cache.append(entries);
     cache.setHardState(hs);
     return new DurableRaftStorage(group, cache);
+  }
+
+  /**
+   * Stages the initial state of a range replica: a snapshot at index
+   * INITIAL_LOG_INDEX with the given voters and no log. A replica added to the
+   * group later finds no entries before it and so is always initialised by a
+   * snapshot of the range's state, never by replaying a log that may predate
+   * the range (a range made by a split inherits data but not the log that
+   * wrote it; TiKV's RAFT_INIT_LOG_INDEX does the same).
+   */
+  stageInitialSnapshot(batch: WriteBatch, voters: readonly NodeId[]): LogWrites {
+    assert(this.stagedLastIndex === 0 && this.initialState().hardState.term === 0, () => `group ${this.group} initialised twice`);
+    const meta = { index: INITIAL_LOG_INDEX, term: INITIAL_LOG_INDEX, conf: { voters: [...voters].sort((a, b) => a - b), learners: [] } };
+    const rd: LogWrites = { snapshot: { meta, data: EMPTY }, entries: [], hardState: { term: INITIAL_LOG_INDEX, vote: 0, commit: INITIAL_LOG_INDEX } };
+    this.stage(batch, rd);
+    return rd;
   }
 
   /** Stages the first entries of a brand-new group (see bootstrapEntries); persist it like any Ready. */

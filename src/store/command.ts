@@ -5,6 +5,7 @@
  *
  *   command := op:u8 flags:u8 requestId:bytes key:bytes [value:bytes] [expect:bytes]
  *   flags   := 1 hasValue | 2 hasExpect | 4 retry (check the dedup table)
+ *   split   := 3:u8 requestId:bytes splitKey:bytes newRangeId:u64 version:u64 confVer:u64
  */
 import { ByteReader, ByteWriter, DbError } from '../common/index.js';
 
@@ -23,9 +24,22 @@ export interface WriteCommand {
   readonly retry: boolean;
 }
 
+/** Splits the range at `splitKey` if it is still at epoch (version, confVer); the right half becomes range `newRangeId`. */
+export interface SplitCommand {
+  readonly requestId: string;
+  readonly splitKey: Uint8Array;
+  readonly newRangeId: number;
+  readonly version: number;
+  readonly confVer: number;
+}
+
+const SPLIT_OP = 3;
+
 /** The outcome every replica computes for a command. */
 export interface WriteResult {
   readonly ok: boolean;
+  /** The key (or split) no longer belongs to this range: nothing was applied; the client re-routes. */
+  readonly stale?: boolean;
   /** delete: whether the key existed. */
   readonly deleted: boolean;
   /** cas failure: the current value (undefined = absent). */
@@ -46,8 +60,31 @@ export function encodeCommand(c: WriteCommand): Uint8Array {
   return w.finish().slice();
 }
 
+export function encodeSplit(c: SplitCommand): Uint8Array {
+  const w = new ByteWriter(64 + c.splitKey.byteLength);
+  w.u8(SPLIT_OP);
+  w.bytes(encoder.encode(c.requestId));
+  w.bytes(c.splitKey);
+  w.u64(c.newRangeId);
+  w.u64(c.version);
+  w.u64(c.confVer);
+  return w.finish().slice();
+}
+
+const corrupt = (why: string) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`);
+
+/** A log entry's command: a client write or a split. */
+export function decodeEntry(data: Uint8Array): { kind: 'write'; cmd: WriteCommand } | { kind: 'split'; split: SplitCommand } {
+  if (data[0] !== SPLIT_OP) return { kind: 'write', cmd: decodeCommand(data) };
+  const r = new ByteReader(data, corrupt);
+  r.u8();
+  const split = { requestId: decoder.decode(r.bytes()), splitKey: r.bytes(), newRangeId: r.u64(), version: r.u64(), confVer: r.u64() };
+  r.end();
+  return { kind: 'split', split };
+}
+
 export function decodeCommand(data: Uint8Array): WriteCommand {
-  const r = new ByteReader(data, (why) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`));
+  const r = new ByteReader(data, corrupt);
   const op = OPS[r.u8()];
   if (!op) throw new DbError('CORRUPT_COMMAND', 'unknown command op');
   const flags = r.u8();

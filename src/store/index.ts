@@ -5,4 +5,5 @@
  */
 export { Store } from './store.js';
 export type { StoreConfig, StoreDeps } from './store.js';
-export { evenSplits, rangesFromSplits, replicaIdFor, storeOfReplica } from './range-descriptor.js';
+export { handleKv } from './kv-service.js';
+export { leaderStats } from './range-admin.js';

@@ -6,7 +6,7 @@
 import { keys } from '../storage/index.js';
 import type { KvErrorCode, WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
 import type { WriteCommand } from './command.js';
-import { containsKey, sameEpoch } from './range-descriptor.js';
+import { containsKey, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
 import { NotLeaderError, PLAIN_TS } from './replica.js';
 import type { Engine } from '../storage/index.js';
@@ -49,8 +49,8 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
   const r = store.replicas.get(req.range_id);
   if (!r) return count(store, failure('RANGE_NOT_FOUND', `range ${req.range_id} is not on store ${store.cfg.id}`));
   const desc = r.desc.current;
-  if (!sameEpoch(desc, req.epoch)) return count(store, failure('EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, { ranges: [desc] }));
-  if (req.op !== 'scan' && !containsKey(desc, req.key)) return count(store, failure('KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, { ranges: [desc] }));
+  if (!sameEpoch(desc, req.epoch)) return count(store, staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, desc, req.key));
+  if (req.op !== 'scan' && !containsKey(desc, req.key)) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, desc, req.key));
   if (req.op === 'scan' && !containsKey(desc, req.key) && !(req.key.byteLength === 0 && desc.start.byteLength === 0)) {
     return count(store, failure('KEY_NOT_IN_RANGE', `scan start is outside range ${desc.id}`, { ranges: [desc] }));
   }
@@ -61,6 +61,13 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
     if (err instanceof NotLeaderError) return count(store, failure('NOT_LEADER', err.message, { leader_store: err.leaderStore }));
     return count(store, failure('UNAVAILABLE', err instanceof Error ? err.message : String(err)));
   }
+}
+
+/** A routing error carrying the descriptors the client should route by: this range's, and the local one now holding the key. */
+function staleRoute(store: KvHost, code: KvErrorCode, message: string, desc: WireRange, key: Uint8Array): WireKvResponse {
+  const ranges = [desc];
+  for (const r of store.replicas.values()) if (r.rangeId !== desc.id && containsKey(r.desc.current, key)) ranges.push(r.desc.current);
+  return failure(code, message, { ranges });
 }
 
 function count(store: KvHost, res: WireKvResponse): WireKvResponse {
@@ -87,6 +94,8 @@ function withTimeout<T>(store: KvHost, p: Promise<T>): Promise<T> {
 async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: WireRange): Promise<WireKvResponse> {
   store.markDirty(r);
   await r.readBarrier();
+  // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
+  if (r.desc.current.epoch.version !== desc.epoch.version) return staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} split during the read`, r.desc.current, req.key);
   if (req.op === 'get') {
     const v = await store.engine.get(keys.dataKey(req.key, PLAIN_TS));
     return response({ found: v !== undefined, value: v ?? EMPTY });
@@ -119,6 +128,7 @@ async function write(store: KvHost, r: Replica, req: WireKvRequest): Promise<Wir
   store.metrics.proposals++;
   store.markDirty(r);
   const res = await r.write(cmd);
+  if (res.stale) return staleRoute(store, 'KEY_NOT_IN_RANGE', `range ${r.rangeId} split before the write applied`, r.desc.current, req.key);
   if (req.op === 'cas' && !res.ok) return failure('CONFLICT', 'compare failed', { found: res.current !== undefined, value: res.current ?? EMPTY });
   return response({ deleted: res.deleted, found: res.current !== undefined, value: res.current ?? EMPTY });
 }

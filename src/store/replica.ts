@@ -10,10 +10,19 @@ import type { Rng } from '../common/index.js';
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
 import { keys } from '../storage/index.js';
 import type { WireRange } from '../transport/index.js';
-import type { WriteCommand, WriteResult } from './command.js';
-import { decodeCommand, decodeResult, encodeCommand, encodeResult } from './command.js';
+import type { SplitCommand, WriteCommand, WriteResult } from './command.js';
+import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit } from './command.js';
 import { encodeApplyState } from '../storage/index.js';
-import { encodeDescriptor, storeOfReplica, withMembership } from './range-descriptor.js';
+import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
+import { splitDescriptors, splitRejection, stageSplit } from './split.js';
+
+/** What applying a split asks of the store: open the right half's replica. */
+export interface ApplyHost {
+  /** The replica of `rangeId` on this store, if any. */
+  hasReplica(rangeId: number): boolean;
+  /** A fresh durable Raft storage for a new group (to stage its bootstrap). */
+  openStorage(rangeId: number): Promise<DurableRaftStorage>;
+}
 
 /** Version of a key written outside transactions (the MVCC layout keeps room for real timestamps). */
 export const PLAIN_TS = 0n;
@@ -35,7 +44,11 @@ const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.b
 export class Replica {
   readonly raw: RawNode;
   /** Writes accepted this turn, proposed together at the next flush. */
-  private queuedWrites: { cmd: WriteCommand; waiter: Waiter<WriteResult> }[] = [];
+  private queuedWrites: { cmd: WriteCommand | SplitCommand; waiter: Waiter<WriteResult> }[] = [];
+  /** Right halves created by splits applied this turn: the store opens their replicas after the apply batch. */
+  readonly createdBySplit: WireRange[] = [];
+  /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
+  removed = false;
   /** Proposed writes awaiting apply, by request id. */
   private readonly inflight = new Map<string, Waiter<WriteResult>>();
   /** Reads accepted this turn: one ReadIndex round serves them all. */
@@ -84,7 +97,7 @@ export class Replica {
     return this.queuedWrites.length > 0 || this.queuedReads.length > 0;
   }
 
-  write(cmd: WriteCommand): Promise<WriteResult> {
+  write(cmd: WriteCommand | SplitCommand): Promise<WriteResult> {
     this.wake();
     return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject } }));
   }
@@ -100,7 +113,7 @@ export class Replica {
     if (this.queuedWrites.length > 0) {
       const batch = this.queuedWrites;
       this.queuedWrites = [];
-      const res = this.raw.proposeBatch(batch.map((w) => encodeCommand(w.cmd)));
+      const res = this.raw.proposeBatch(batch.map((w) => ('splitKey' in w.cmd ? encodeSplit(w.cmd) : encodeCommand(w.cmd))));
       if (res.kind === 'ok') {
         for (const w of batch) this.inflight.set(w.cmd.requestId, w.waiter);
       } else {
@@ -131,7 +144,7 @@ export class Replica {
    * index, descriptor changes). Returns the results to hand out once the batch
    * is written.
    */
-  async apply(rd: Ready, engine: Engine, batch: WriteBatch): Promise<[Waiter<WriteResult>, WriteResult][]> {
+  async apply(rd: Ready, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[Waiter<WriteResult>, WriteResult][]> {
     const done: [Waiter<WriteResult>, WriteResult][] = [];
     if (rd.snapshot) {
       // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
@@ -159,15 +172,26 @@ export class Replica {
         }
         this.desc.current = withMembership(this.desc.current, this.raw.confStateAt(e.index));
         batch.put(keys.rangeDescriptorKey(this.rangeId), encodeDescriptor(this.desc.current));
+        if (!this.desc.current.replicas.some((r) => r.replica_id === this.replicaId)) this.removed = true;
       } else if (e.data.byteLength > 0) {
-        const cmd = decodeCommand(e.data);
-        const dedup = keys.dedupKey(this.rangeId, encoder.encode(cmd.requestId));
-        const seen = cmd.retry ? await read(dedup) : undefined;
-        const result = seen ? decodeResult(seen) : await execute(cmd, read, put);
-        if (!seen) put(dedup, encodeResult(result));
-        const waiter = this.inflight.get(cmd.requestId);
+        const entry = decodeEntry(e.data);
+        let result: WriteResult;
+        if (entry.kind === 'split') {
+          result = await this.applySplit(entry.split, engine, batch, overlay, host);
+        } else if (!containsKey(this.desc.current, entry.cmd.key)) {
+          // Proposed before a split moved the key to another range: that range applies the retry.
+          result = { ok: false, stale: true, deleted: false, current: undefined };
+        } else {
+          const cmd = entry.cmd;
+          const dedup = keys.dedupKey(this.rangeId, encoder.encode(cmd.requestId));
+          const seen = cmd.retry ? await read(dedup) : undefined;
+          result = seen ? decodeResult(seen) : await execute(cmd, read, put);
+          if (!seen) put(dedup, encodeResult(result));
+        }
+        const id = entry.kind === 'split' ? entry.split.requestId : entry.cmd.requestId;
+        const waiter = this.inflight.get(id);
         if (waiter) {
-          this.inflight.delete(cmd.requestId);
+          this.inflight.delete(id);
           done.push([waiter, result]);
         }
       }
@@ -175,6 +199,26 @@ export class Replica {
     }
     batch.put(keys.applyStateKey(this.rangeId), encodeApplyState(this.applied));
     return done;
+  }
+
+  private async applySplit(cmd: SplitCommand, engine: Engine, batch: WriteBatch, overlay: Map<string, Uint8Array | null>, host: ApplyHost): Promise<WriteResult> {
+    if (splitRejection(this.desc.current, cmd) !== undefined) return { ok: false, stale: true, deleted: false, current: undefined };
+    const { left, right } = splitDescriptors(this.desc.current, cmd);
+    this.desc.current = left;
+    // A replica of the right half already here came by snapshot and is newer: keep it.
+    if (!host.hasReplica(right.id)) {
+      await stageSplit(engine, batch, left, right, await host.openStorage(right.id));
+      // Exactly-once records written earlier in this same batch are not in the engine yet.
+      const { gte, lt } = keys.dedupBounds(this.rangeId);
+      for (const [k, v] of overlay) {
+        const key = Buffer.from(k, 'latin1');
+        if (v !== null && Buffer.compare(key, gte) >= 0 && Buffer.compare(key, lt) < 0) batch.put(keys.dedupKey(right.id, key.subarray(10)), v);
+      }
+      this.createdBySplit.push(right);
+    } else {
+      batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
+    }
+    return { ok: true, deleted: false, current: undefined };
   }
 
   /** Read rounds confirmed by the Ready; they complete once applied catches up. */

@@ -16,7 +16,7 @@ import type { Engine } from '../storage/index.js';
 import { keys } from '../storage/index.js';
 import type { RangeMessage, WireRange, WireSnapshotChunk } from '../transport/index.js';
 import { decodeFrame, encodeFrame } from '../transport/index.js';
-import { decodeDescriptor, encodeDescriptor } from './range-descriptor.js';
+import { decodeDescriptor, encodeDescriptor } from '../replica/index.js';
 
 const CHUNK_BYTES = 256 * 1024;
 const EMPTY = new Uint8Array(0);

@@ -13,15 +13,16 @@
  */
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
-import { decodeApplyState, DurableRaftStorage, encodeApplyState, keys, LevelEngine, WriteBatch } from '../storage/index.js';
+import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, LevelEngine, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
-import type { RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
+import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
 import { decodeFrame, RaftTransport, StoreServer } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
-import { decodeDescriptor, encodeDescriptor, storeOfReplica } from './range-descriptor.js';
+import { decodeDescriptor, encodeDescriptor, overlaps, storeOfReplica } from '../replica/index.js';
 import { Replica } from './replica.js';
 import { handleKv } from './kv-service.js';
 import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
+import { changeReplicas, splitRange } from './range-admin.js';
 import { StoreClient } from '../transport/index.js';
 import type { Message, Ready } from '../raft/index.js';
 import { sendableBeforePersist } from '../raft/index.js';
@@ -32,8 +33,8 @@ export interface StoreConfig {
   readonly dir: string;
   /** host:port to serve gRPC on (port 0 picks a free one). */
   readonly listen: string;
-  /** Other stores' gRPC addresses. */
-  readonly peers: ReadonlyMap<number, string>;
+  /** Other stores' gRPC addresses; the store adds the ones that join (from the placement driver's heartbeats). */
+  readonly peers: Map<number, string>;
   readonly tickMs: number;
   readonly electionTick: number;
   /** Compact a range's Raft log once this many applied entries pile up (keeping half as a tail for slow followers). */
@@ -65,13 +66,16 @@ export class Store {
   private readonly quiescing = new Set<Replica>();
   port = 0;
   private closed = false;
+  /** Other stores' gRPC addresses (the config's map, updated in place). */
+  readonly peers: Map<number, string>;
 
   private constructor(
     readonly cfg: StoreConfig,
     readonly engine: Engine,
     readonly deps: StoreDeps,
   ) {
-    this.transport = new RaftTransport(cfg.id, (s) => cfg.peers.get(s), deps.timers, (s) => this.onUnreachable(s));
+    this.peers = cfg.peers;
+    this.transport = new RaftTransport(cfg.id, (s) => this.peers.get(s), deps.timers, (s) => this.onUnreachable(s));
     this.server = new StoreServer({
       onRaftFrame: (from, payload) => this.onRaftFrame(from, payload),
       kv: (reqs) => this.kv(reqs),
@@ -79,12 +83,16 @@ export class Store {
       ranges: () => this.rangeStatuses(),
       transferLeader: (rangeId, toStore) => this.transferLeader(rangeId, toStore),
       snapshot: (chunks) => this.onSnapshot(chunks),
+      split: async (req) => ({ error: '', ...(await splitRange(this, req)) }),
+      changeReplicas: (req) => changeReplicas(this, req),
     });
   }
 
-  static async open(cfg: StoreConfig, deps: StoreDeps): Promise<Store> {
+  /** Opens the store's engine and replicas and starts serving; `pd` adds the placement driver's service on the same port. */
+  static async open(cfg: StoreConfig, deps: StoreDeps, pd?: PdHandlers): Promise<Store> {
     const engine = await LevelEngine.open(cfg.dir);
     const store = new Store(cfg, engine, deps);
+    if (pd) store.server.addPdService(pd);
     const { gte, lt } = keys.rangeDescriptorScan();
     const descs: WireRange[] = [];
     for await (const [k, v] of engine.range(gte, lt)) if (keys.isRangeDescriptorKey(k)) descs.push(decodeDescriptor(v));
@@ -108,16 +116,25 @@ export class Store {
     return replica;
   }
 
-  /** Creates a replica from a descriptor; `bootstrap` writes the group's first log entries (initial members only). */
+  /**
+   * Creates a replica from a descriptor; `bootstrap` writes the group's first
+   * log entries (initial members only). Without it the replica starts empty
+   * and the leader catches it up by snapshot (a move).
+   */
   async createReplica(desc: WireRange, bootstrap: boolean): Promise<void> {
     const existing = this.replicas.get(desc.id);
     if (existing) return;
+    // Data keys are shared by the store's ranges: two replicas must never cover the same keys.
+    for (const r of this.replicas.values()) {
+      if (overlaps(r.desc.current, desc)) throw new Error(`range ${desc.id} overlaps range ${r.rangeId} on store ${this.cfg.id}`);
+    }
     const batch = new WriteBatch();
     batch.put(keys.rangeDescriptorKey(desc.id), encodeDescriptor(desc));
     batch.sync = true;
     if (bootstrap) {
       const storage = await DurableRaftStorage.open(this.engine, desc.id);
-      storage.stageBootstrap(batch, desc.replicas.filter((r) => r.role === 'voter').map((r) => r.replica_id));
+      storage.stageInitialSnapshot(batch, desc.replicas.filter((r) => r.role === 'voter').map((r) => r.replica_id));
+      batch.put(keys.applyStateKey(desc.id), encodeApplyState(INITIAL_LOG_INDEX));
     }
     await batch.write(this.engine);
     await this.openReplica(desc);
@@ -191,11 +208,12 @@ export class Store {
     const answers = [];
     for (const [r, rd] of work) {
       r.onSoftState(rd);
-      answers.push(...(await r.apply(rd, this.engine, applyBatch)));
+      answers.push(...(await r.apply(rd, this.engine, applyBatch, this.applyHost)));
       this.metrics.appliedEntries += rd.committedEntries.length;
       r.collectReadStates(rd);
     }
     if (applyBatch.size > 0) await applyBatch.write(this.engine);
+    for (const [r] of work) await this.afterApply(r);
     for (const [waiter, result] of answers) waiter.resolve(result);
     for (const [r, rd] of work) {
       if (rd.snapshot && r.incomingSnapshot?.index === rd.snapshot.meta.index) {
@@ -207,6 +225,37 @@ export class Store {
       r.releaseReads();
       if (r.hasWork() || r.raw.hasReady()) this.dirty.add(r);
     }
+  }
+
+  private readonly applyHost = {
+    hasReplica: (id: number) => this.replicas.has(id),
+    openStorage: (id: number) => DurableRaftStorage.open(this.engine, id),
+  };
+
+  /** Opens the ranges a split created and destroys a replica that applied its own removal. */
+  private async afterApply(r: Replica): Promise<void> {
+    for (const right of r.createdBySplit.splice(0)) {
+      const created = await this.openReplica(right);
+      // The left's leader is the natural leader of the right half: no election timeout to wait out.
+      if (r.isLeader()) created.raw.campaign();
+      this.deps.logger.info({ left: r.rangeId, right: right.id }, 'range split');
+    }
+    if (r.removed) await this.destroyReplica(r.rangeId);
+  }
+
+  /** Deletes a replica and everything it owns (Raft state, data, exactly-once records). */
+  async destroyReplica(rangeId: number): Promise<void> {
+    const r = this.replicas.get(rangeId);
+    if (!r) return;
+    this.replicas.delete(rangeId);
+    this.dirty.delete(r);
+    this.active.delete(r);
+    r.failAll(new Error(`range ${rangeId} was removed from store ${this.cfg.id}`));
+    const batch = new WriteBatch();
+    batch.sync = true;
+    for (const b of [keys.raftGroupBounds(rangeId), ...rangeStateBounds(r.desc.current)]) for await (const [k] of this.engine.range(b.gte, b.lt)) batch.del(k);
+    await batch.write(this.engine);
+    this.deps.logger.info({ range: rangeId }, 'replica destroyed');
   }
 
   private send(r: Replica, msgs: readonly Message[]): void {
@@ -236,7 +285,7 @@ export class Store {
     const to = msg.to;
     if (r.sendingSnapshotTo.has(to)) return;
     const term = r.storage.term(r.applied);
-    const address = this.cfg.peers.get(storeOfReplica(to));
+    const address = this.peers.get(storeOfReplica(to));
     if (term === undefined || !address) {
       r.raw.reportSnapshot(to, false);
       return;
@@ -342,7 +391,7 @@ export class Store {
 
   private tick(): void {
     this.ticks++;
-    for (const peer of this.cfg.peers.keys()) if (peer !== this.cfg.id) this.transport.ping(peer);
+    for (const peer of this.peers.keys()) if (peer !== this.cfg.id) this.transport.ping(peer);
     if (this.ticks % this.cfg.electionTick === 0) this.wakeFollowersOfSilentStores();
     const threshold = this.cfg.compactLogEntries ?? 10_000;
     const checkCompaction = this.ticks % 10 === 0;
@@ -364,7 +413,7 @@ export class Store {
   private wakeFollowersOfSilentStores(): void {
     const now = this.deps.clock.monotonic();
     const deadAfter = this.cfg.electionTick * this.cfg.tickMs;
-    const silent = new Set([...this.cfg.peers.keys()].filter((s) => s !== this.cfg.id && now - (this.lastHeard.get(s) ?? 0) > deadAfter));
+    const silent = new Set([...this.peers.keys()].filter((s) => s !== this.cfg.id && now - (this.lastHeard.get(s) ?? 0) > deadAfter));
     if (silent.size === 0) return;
     for (const r of this.replicas.values()) {
       if (r.quiesced && silent.has(r.leaderStore())) {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../runtime/index.js';
 import { systemClock } from '../runtime/index.js';
-import type { StoreHandlers, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
+import type { PdHandlers, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
 
 /** Finds proto/raftshard.proto from src/ (tests) or dist/src/ (built). */
 function protoPath(): string {
@@ -27,13 +27,14 @@ function protoPath(): string {
 type Any = any;
 
 let cached: Any;
-function storeService(): Any {
+function services(): Any {
   if (!cached) {
     const def = protoLoader.loadSync(protoPath(), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
-    cached = (grpc.loadPackageDefinition(def) as Any).raftshard.Store;
+    cached = (grpc.loadPackageDefinition(def) as Any).raftshard;
   }
   return cached;
 }
+const storeService = (): Any => services().Store;
 
 const CHANNEL_OPTIONS = {
   'grpc.max_receive_message_length': 64 << 20,
@@ -81,6 +82,18 @@ export class StoreServer {
           cb(null, { ok: false, error: (err as Error).message });
         }
       },
+      Split: (call: Any, cb: Any) => {
+        this.handlers.split(call.request as WireSplitRequest).then(
+          (res) => cb(null, res),
+          (err: Error) => cb(null, { error: err.message }),
+        );
+      },
+      ChangeReplicas: (call: Any, cb: Any) => {
+        this.handlers.changeReplicas(call.request as WireChangeReplicasRequest).then(
+          (range) => cb(null, { error: '', range }),
+          (err: Error) => cb(null, { error: err.message }),
+        );
+      },
       Snapshot: (call: Any, cb: Any) => {
         this.handlers.snapshot(call as AsyncIterable<WireSnapshotChunk>).then(
           () => cb(null, { ok: true, error: '' }),
@@ -88,6 +101,23 @@ export class StoreServer {
         );
       },
     });
+  }
+
+  /**
+   * Serves the placement driver's service on the same port: each handler
+   * takes the request message and resolves the response message.
+   */
+  addPdService(handlers: PdHandlers): void {
+    const impl: Record<string, Any> = {};
+    for (const [method, handler] of Object.entries(handlers)) {
+      impl[method] = (call: Any, cb: Any) => {
+        (handler as (req: unknown) => Promise<unknown>)(call.request).then(
+          (res) => cb(null, res),
+          (err: Error) => cb({ code: grpc.status.UNAVAILABLE, details: err.message }),
+        );
+      };
+    }
+    this.server.addService(services().Pd.service, impl);
   }
 
   /** Binds `host:port` (port 0 picks one); resolves the bound port. */
@@ -139,6 +169,18 @@ export class StoreClient {
     if (!res.ok) throw new Error(res.error);
   }
 
+  async split(req: WireSplitRequest, deadlineMs = 15_000): Promise<{ left: WireRange; right: WireRange }> {
+    const res = await this.unary<{ error: string; left: WireRange; right: WireRange }>('Split', req, deadlineMs);
+    if (res.error) throw new Error(res.error);
+    return res;
+  }
+
+  async changeReplicas(req: WireChangeReplicasRequest, deadlineMs = 60_000): Promise<WireRange> {
+    const res = await this.unary<{ error: string; range: WireRange }>('ChangeReplicas', req, deadlineMs);
+    if (res.error) throw new Error(res.error);
+    return res.range;
+  }
+
   async ranges(deadlineMs = 5_000): Promise<{ store: number; ranges: WireRangeStatus[] }> {
     return this.unary('Ranges', {}, deadlineMs);
   }
@@ -178,6 +220,28 @@ export class StoreClient {
       },
       close: () => call.end(),
     };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Unary calls to one placement driver member. */
+export class PdMemberClient {
+  private readonly client: Any;
+
+  constructor(
+    readonly address: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.client = new (services().Pd)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  call<M extends keyof PdHandlers>(method: M, req: Parameters<PdHandlers[M]>[0], deadlineMs: number): ReturnType<PdHandlers[M]> {
+    return new Promise((resolve, reject) => {
+      this.client[method](req, { deadline: this.clock.now() + deadlineMs }, (err: Error | null, res: never) => (err ? reject(err) : resolve(res)));
+    }) as ReturnType<PdHandlers[M]>;
   }
 
   close(): void {

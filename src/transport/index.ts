@@ -3,7 +3,8 @@
  * gRPC server and clients (the only place importing @grpc/grpc-js), the
  * binary Raft frame codec, and per-peer batched streams.
  */
-export { StoreClient, StoreServer } from './grpc.js';
+export { PdMemberClient, StoreClient, StoreServer } from './grpc.js';
+export { PdClient } from './pd-client.js';
 export { BatchingKvClient } from './batching-client.js';
 export type { RaftStream } from './grpc.js';
 export { RaftTransport } from './raft-transport.js';

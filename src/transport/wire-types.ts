@@ -81,4 +81,57 @@ export interface StoreHandlers {
   transferLeader(rangeId: number, toStore: number): void;
   /** A snapshot streamed in chunks; resolves when installed (or rejects). */
   snapshot(chunks: AsyncIterable<WireSnapshotChunk>): Promise<void>;
+  split(req: WireSplitRequest): Promise<{ error: string; left: WireRange; right: WireRange }>;
+  changeReplicas(req: WireChangeReplicasRequest): Promise<WireRange>;
+}
+
+export interface WireSplitRequest {
+  range_id: number;
+  epoch: WireEpoch;
+  /** Empty: the store picks a key near the middle of the range. */
+  split_key: Uint8Array;
+  new_range_id: number;
+}
+
+export type ReplicaChangeKind = 'add_learner' | 'promote' | 'remove';
+
+export interface WireChangeReplicasRequest {
+  range_id: number;
+  epoch: WireEpoch;
+  kind: string;
+  store: number;
+}
+
+// ---- placement driver ----------------------------------------------------------------
+
+export interface PdRedirect {
+  not_leader: boolean;
+  leader_address: string;
+}
+
+export interface WireStoreInfo {
+  id: number;
+  address: string;
+  pid: number;
+  state: string;
+  ranges: number;
+  leaders: number;
+}
+
+export interface WireRangeStat {
+  range: WireRange;
+  leader_store: number;
+  approx_bytes: number;
+  approx_keys: number;
+}
+
+export interface PdHandlers {
+  RegisterStore(req: { id: number; address: string; pid: number }): Promise<{ redirect?: PdRedirect; id: number; error: string }>;
+  StoreHeartbeat(req: { store: number; address: string; pid: number; ranges: WireRangeStat[] }): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[]; destroy_ranges: number[] }>;
+  Tso(req: { count: number }): Promise<{ redirect?: PdRedirect; first: number }>;
+  AllocId(req: Record<string, never>): Promise<{ redirect?: PdRedirect; id: number }>;
+  GetRanges(req: Record<string, never>): Promise<{ redirect?: PdRedirect; ranges: WireRangeStat[] }>;
+  GetStores(req: Record<string, never>): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[] }>;
+  GetMembers(req: { self_only: boolean }): Promise<{ redirect?: PdRedirect; members: { id: number; address: string; pid: number; leader: boolean }[]; term: number }>;
+  Admin(req: { op: string; json: string }): Promise<{ redirect?: PdRedirect; code: string; error: string; json: string }>;
 }

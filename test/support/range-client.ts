@@ -5,7 +5,7 @@
  */
 import { nanoid } from 'nanoid';
 import type { WireKvRequest, WireKvResponse, WireRange } from '../../src/transport/index.js';
-import { evenSplits, rangesFromSplits } from '../../src/store/index.js';
+import { evenSplits, rangesFromSplits } from '../../src/replica/index.js';
 import { BatchingKvClient } from '../../src/transport/index.js';
 
 const enc = new TextEncoder();

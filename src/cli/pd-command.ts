@@ -1,0 +1,118 @@
+/**
+ * `raftshard pd`: one placement driver member. Its Raft group is a range on a
+ * small store of its own (own LevelDB, own gRPC port shared with the PD
+ * service); the three members bootstrap the same group on first start.
+ */
+import { readFileSync } from 'node:fs';
+import { DbError } from '../common/index.js';
+import { DEFAULT_PD_CONFIG, PlacementDriver } from '../pd/index.js';
+import type { PdConfig } from '../pd/index.js';
+import { rangesFromSplits } from '../replica/index.js';
+import { createLogger, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
+import { Store } from '../store/index.js';
+import type { PdHandlers } from '../transport/index.js';
+import { PdMemberClient } from '../transport/index.js';
+import type { ParsedArgs } from './args.js';
+import { intFlag } from './args.js';
+import { exitWithParent } from './exit-with-parent.js';
+import { serveMetrics } from './metrics-server.js';
+import { PD_RANGE_ID, StorePdGroup } from './pd-meta.js';
+import { parsePeers } from './store-command.js';
+
+export const PD_HELP = `Usage: raftshard pd --id N --peers ID=HOST:PORT,... [--dir DIR] [--listen HOST:PORT]
+                    [--replicas R] [--split-bytes B] [--down-after-ms MS] [--replace-after-ms MS]
+                    [--no-auto-balance] [--metrics HOST:PORT] [--config FILE]
+
+Runs one member of the placement driver, a 3-member Raft group that keeps the
+range map and the store registry, allocates ids, serves timestamps and
+schedules splits, moves and leader transfers. Give every member the same
+--peers list (all members, this one included).
+
+Options:
+  --id N                this member's id in --peers (required)
+  --peers LIST          all members, e.g. 1=127.0.0.1:8081,2=127.0.0.1:8082,3=127.0.0.1:8083
+  --listen HOST:PORT    gRPC address (default: this member's address in --peers)
+  --dir DIR             data directory (default ./data/pd-<id>)
+  --replicas R          replicas per range (default 3)
+  --split-bytes B       split a range once it holds more than B bytes (default 64 MiB)
+  --down-after-ms MS    a store is down after MS without a heartbeat (default 5000)
+  --replace-after-ms MS rebuild the replicas of a store down this long (default 60000)
+  --no-auto-balance     balance only on "rebalance", not on its own
+  --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
+  --config FILE         JSON with the same settings (see config/pd.json)`;
+
+interface PdFileConfig {
+  peers?: Record<string, string>;
+  dir?: string;
+  metrics?: string;
+  replicas?: number;
+  splitBytes?: number;
+  downAfterMs?: number;
+  replaceAfterMs?: number;
+  scheduleMs?: number;
+  autoBalance?: boolean;
+}
+
+const METHODS: (keyof PdHandlers)[] = ['RegisterStore', 'StoreHeartbeat', 'Tso', 'AllocId', 'GetRanges', 'GetStores', 'GetMembers', 'Admin'];
+
+export async function pdCommand(args: ParsedArgs): Promise<void> {
+  const file: PdFileConfig = args.flags.has('config') ? (JSON.parse(readFileSync(String(args.flags.get('config')), 'utf8')) as PdFileConfig) : {};
+  const id = intFlag(args, 'id', 0, 1);
+  if (id === 0) throw new DbError('BAD_REQUEST', '--id is required (run "raftshard pd --help")');
+  const str = (name: string) => (typeof args.flags.get(name) === 'string' ? String(args.flags.get(name)) : undefined);
+  const members = new Map(Object.entries(file.peers ?? {}).map(([k, v]) => [Number(k), v]));
+  const peersFlag = str('peers');
+  if (peersFlag) for (const [k, v] of parsePeers(peersFlag)) members.set(k, v);
+  if (!members.has(id)) throw new DbError('BAD_REQUEST', `--peers must list this member (id ${id})`);
+  const cfg: PdConfig = {
+    members,
+    replicas: intFlag(args, 'replicas', file.replicas ?? DEFAULT_PD_CONFIG.replicas, 1),
+    splitBytes: intFlag(args, 'split-bytes', file.splitBytes ?? DEFAULT_PD_CONFIG.splitBytes, 1),
+    downAfterMs: intFlag(args, 'down-after-ms', file.downAfterMs ?? DEFAULT_PD_CONFIG.downAfterMs, 100),
+    replaceAfterMs: intFlag(args, 'replace-after-ms', file.replaceAfterMs ?? DEFAULT_PD_CONFIG.replaceAfterMs, 0),
+    scheduleMs: file.scheduleMs ?? DEFAULT_PD_CONFIG.scheduleMs,
+    autoBalance: !args.flags.has('no-auto-balance') && (file.autoBalance ?? DEFAULT_PD_CONFIG.autoBalance),
+  };
+  const logger = createLogger(`pd-${id}`);
+  exitWithParent();
+  let pd: PlacementDriver | undefined;
+  // The service is registered before the store listens; calls that arrive before the PD exists fail and are retried.
+  const handlers = Object.fromEntries(
+    METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new Error('placement driver starting')))]),
+  ) as unknown as PdHandlers;
+  const store = await Store.open(
+    { id, dir: str('dir') ?? file.dir ?? `./data/pd-${id}`, listen: str('listen') ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
+    { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
+    handlers,
+  );
+  // Every member creates the same group; on later starts this is a no-op.
+  await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
+  const group = new StorePdGroup(store, id);
+  pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger }, (address) => new PdMemberClient(address));
+  const metricsAddr = str('metrics') ?? file.metrics;
+  const metrics = metricsAddr
+    ? await serveMetrics(metricsAddr, () =>
+        [
+          store.renderMetrics().trimEnd(),
+          '# HELP raftshard_pd_is_leader 1 on the member that leads the placement driver.',
+          '# TYPE raftshard_pd_is_leader gauge',
+          `raftshard_pd_is_leader ${group.isLeader() ? 1 : 0}`,
+          '# HELP raftshard_pd_term Raft term of the placement driver group.',
+          '# TYPE raftshard_pd_term gauge',
+          `raftshard_pd_term ${group.term()}`,
+          '',
+        ].join('\n'),
+      )
+    : undefined;
+  console.log(`pd ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
+  logger.info({ id, members: Object.fromEntries(members) }, 'placement driver member started');
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    pd?.close();
+    metrics?.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,69 @@
+/**
+ * The placement driver's Raft group, wired from the store code: range
+ * PD_RANGE_ID hosted on the PD members' own stores (one LevelDB each), whose
+ * linearizable get/put/scan hold the PD metadata (see src/pd/placement-driver.ts).
+ */
+import { nanoid } from 'nanoid';
+import type { PdGroup } from '../pd/index.js';
+import type { Store } from '../store/index.js';
+import { handleKv } from '../store/index.js';
+import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
+
+/** The PD group's range id on the PD members' stores. */
+export const PD_RANGE_ID = 1;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class StorePdGroup implements PdGroup {
+  constructor(
+    private readonly store: Store,
+    readonly memberId: number,
+  ) {}
+
+  private replica() {
+    return this.store.replicas.get(PD_RANGE_ID);
+  }
+
+  isLeader(): boolean {
+    return this.replica()?.isLeader() ?? false;
+  }
+
+  leaderId(): number {
+    return this.replica()?.leaderStore() ?? 0;
+  }
+
+  term(): number {
+    return this.replica()?.raw.status().term ?? 0;
+  }
+
+  private async call(req: Partial<WireKvRequest> & { op: string; key: Uint8Array }): Promise<WireKvResponse> {
+    const r = this.replica();
+    if (!r) throw new Error('the placement driver group is not on this member');
+    const full: WireKvRequest = { request_id: '', range_id: PD_RANGE_ID, epoch: r.desc.current.epoch, value: new Uint8Array(0), has_value: false, expect: new Uint8Array(0), has_expect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
+    const res = await handleKv(this.store, full);
+    if (res.error) throw new Error(`placement driver metadata ${req.op} failed: ${res.error} ${res.message}`);
+    return res;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const res = await this.call({ op: 'get', key: enc.encode(key) });
+    return res.found ? dec.decode(res.value) : undefined;
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.call({ op: 'put', key: enc.encode(key), value: enc.encode(value), has_value: true, request_id: nanoid() });
+  }
+
+  async scan(prefix: string): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    let from = enc.encode(prefix);
+    const end = enc.encode(prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1));
+    for (;;) {
+      const res = await this.call({ op: 'scan', key: from, end, limit: 10_000 });
+      for (const it of res.items) out.push([dec.decode(it.key), dec.decode(it.value)]);
+      if (!res.more) return out;
+      from = Uint8Array.from([...res.items[res.items.length - 1].key, 0]);
+    }
+  }
+}

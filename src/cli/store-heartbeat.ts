@@ -1,0 +1,88 @@
+/**
+ * A store's link to the placement driver: registration (the PD allocates an
+ * id when none is given; it is kept in the data directory), then a heartbeat
+ * per second with every replica's descriptor and, for the ranges it leads,
+ * their approximate size. The answers bring the addresses of the other stores
+ * (so a store that joins can reach everyone) and the replicas to destroy
+ * (removed from their range while this store was away).
+ */
+import { existsSync, mkdirSync, openSync, readFileSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger, Timers } from '../runtime/index.js';
+import type { Store } from '../store/index.js';
+import { leaderStats } from '../store/index.js';
+import type { PdClient, WireRangeStat } from '../transport/index.js';
+
+/** Sizing a range scans it: do it on every tenth heartbeat only. */
+const SIZE_EVERY = 10;
+
+/** The store id: the flag's, else the one kept in `dir`, else a new one from the PD (then kept). */
+export async function resolveStoreId(pd: PdClient, dir: string, flagId: number, address: string): Promise<number> {
+  const file = join(dir, 'STORE_ID');
+  if (flagId !== 0) return flagId;
+  if (existsSync(file)) return Number(readFileSync(file, 'utf8').trim());
+  const { id } = await pd.call('RegisterStore', { id: 0, address, pid: process.pid }, 60_000);
+  mkdirSync(dir, { recursive: true });
+  const fd = openSync(file, 'w');
+  writeSync(fd, `${id}\n`);
+  fsyncSync(fd);
+  closeSync(fd);
+  return id;
+}
+
+export class StoreHeartbeat {
+  private beats = 0;
+  private readonly sizes = new Map<number, { bytes: number; keys: number }>();
+  private readonly timer: { unref(): void };
+  private inFlight = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly pd: PdClient,
+    private readonly address: string,
+    private readonly timers: Timers,
+    private readonly logger: Logger,
+    intervalMs = 1_000,
+  ) {
+    this.timer = timers.setInterval(() => void this.beat(), intervalMs);
+  }
+
+  async register(): Promise<void> {
+    await this.pd.call('RegisterStore', { id: this.store.cfg.id, address: this.address, pid: process.pid }, 60_000);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.inFlight) return;
+    this.inFlight = true;
+    try {
+      const ranges = await this.stats();
+      const res = await this.pd.call('StoreHeartbeat', { store: this.store.cfg.id, address: this.address, pid: process.pid, ranges }, 3_000);
+      for (const s of res.stores) if (s.id !== this.store.cfg.id && s.address) this.store.peers.set(s.id, s.address);
+      for (const rangeId of res.destroy_ranges) {
+        this.logger.info({ range: rangeId }, 'destroying a replica the placement driver says was removed');
+        await this.store.destroyReplica(rangeId);
+      }
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message.includes('is not registered')) await this.register().catch(() => {});
+      else this.logger.debug({ err: message }, 'heartbeat failed');
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  private async stats(): Promise<WireRangeStat[]> {
+    if (this.beats++ % SIZE_EVERY === 0) {
+      this.sizes.clear();
+      for (const s of await leaderStats(this.store)) this.sizes.set(s.range.id, { bytes: s.approx_bytes, keys: s.approx_keys });
+    }
+    return [...this.store.replicas.values()].map((r) => {
+      const size = this.sizes.get(r.rangeId);
+      return { range: r.desc.current, leader_store: r.leaderStore(), approx_bytes: size?.bytes ?? 0, approx_keys: size?.keys ?? 0 };
+    });
+  }
+
+  close(): void {
+    this.timers.clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Operators: the multi-step changes the PD drives on stores (TiKV PD's
+ * operators). Each step is one idempotent request to the range's leader, so a
+ * step that timed out can simply be asked again:
+ *   split            one Split through the range's log (new range id from the allocator)
+ *   move A→B         create an empty replica on B; add it as a learner; let the leader
+ *                    catch it up by snapshot; promote it; hand leadership away from A
+ *                    if needed; remove A. Every step is a single-server membership
+ *                    change, so quorum is never lost.
+ *   transfer-leader  Raft leadership transfer, waited for.
+ */
+import { DbError } from '../common/index.js';
+import type { Clock, Logger, Timers } from '../runtime/index.js';
+import { replicaIdFor } from '../replica/index.js';
+import { StoreClient } from '../transport/index.js';
+import type { WireRange } from '../transport/index.js';
+import type { ClusterState, RangeState } from './cluster-state.js';
+
+const STEP_DEADLINE_MS = 30_000;
+const RETRYABLE = /^(NOT_LEADER|EPOCH_NOT_MATCH|UNAVAILABLE|RANGE_NOT_FOUND)|does not lead|still leads/;
+
+export interface OperatorDeps {
+  readonly state: ClusterState;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  allocId(): Promise<number>;
+  /** Records a descriptor (newer epochs only) and persists it in the PD group. */
+  saveRange(desc: WireRange): Promise<void>;
+}
+
+export class Operators {
+  private readonly clients = new Map<string, StoreClient>();
+
+  constructor(private readonly deps: OperatorDeps) {}
+
+  private client(store: number): StoreClient {
+    const s = this.deps.state.stores.get(store);
+    if (!s) throw new DbError('NOT_FOUND', `store ${store} is not registered`);
+    let c = this.clients.get(s.address);
+    if (!c) this.clients.set(s.address, (c = new StoreClient(s.address, this.deps.clock)));
+    return c;
+  }
+
+  private range(id: number): RangeState {
+    const r = this.deps.state.ranges.get(id);
+    if (!r) throw new DbError('NOT_FOUND', `range ${id} does not exist`);
+    return r;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((res) => this.deps.timers.setTimeout(res, ms));
+  }
+
+  /**
+   * Runs `step` on the range's leader: the reported one first, then the other
+   * replicas, following NOT_LEADER hints, until it succeeds or the deadline.
+   * The step gets the freshest descriptor the leader holds.
+   */
+  private async onLeader<T>(rangeId: number, step: (client: StoreClient, desc: WireRange) => Promise<T>): Promise<T> {
+    const deadline = this.deps.clock.monotonic() + STEP_DEADLINE_MS;
+    let lastError = '';
+    for (let attempt = 0; ; attempt++) {
+      const r = this.range(rangeId);
+      const stores = r.desc.replicas.map((rep) => rep.store);
+      const store = r.leader !== 0 && attempt % 2 === 0 ? r.leader : stores[attempt % stores.length];
+      try {
+        const client = this.client(store);
+        const status = (await client.ranges(2_000)).ranges.find((s) => s.range.id === rangeId);
+        if (status) {
+          await this.deps.saveRange(status.range);
+          if (status.leader_store !== 0) r.leader = status.leader_store;
+        }
+        if (status && status.leader_store === store) return await step(client, status.range);
+        lastError = `store ${store} does not lead range ${rangeId}`;
+      } catch (err) {
+        if (err instanceof DbError) throw err;
+        lastError = (err as Error).message;
+        // gRPC failures (a code) and routing races are worth another try; anything else is the request's fault.
+        if ((err as { code?: unknown }).code === undefined && !RETRYABLE.test(lastError)) throw new DbError('BAD_REQUEST', lastError);
+      }
+      if (this.deps.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `range ${rangeId}: ${lastError}`);
+      await this.sleep(Math.min(500, 50 * (attempt + 1)));
+    }
+  }
+
+  async split(key: Uint8Array | undefined, rangeId?: number): Promise<{ left: WireRange; right: WireRange }> {
+    const target = key ? this.deps.state.locate(key) : this.range(rangeId!);
+    if (!target) throw new DbError('UNAVAILABLE', 'no range holds the key yet');
+    if (key && Buffer.compare(key, target.desc.start) === 0) {
+      const left = [...this.deps.state.ranges.values()].find((r) => Buffer.compare(r.desc.end, key) === 0);
+      if (left) return { left: left.desc, right: target.desc };
+    }
+    const newId = await this.deps.allocId();
+    const res = await this.onLeader(target.desc.id, (c, desc) => c.split({ range_id: desc.id, epoch: desc.epoch, split_key: key ?? new Uint8Array(0), new_range_id: newId }));
+    await this.deps.saveRange(res.left);
+    await this.deps.saveRange(res.right);
+    const left = this.range(res.left.id);
+    const right = this.range(res.right.id);
+    right.leader = left.leader;
+    this.deps.logger.info({ range: res.left.id, right: res.right.id }, 'split');
+    return res;
+  }
+
+  async move(rangeId: number, from: number, to: number): Promise<WireRange> {
+    const r = this.range(rangeId);
+    this.client(from);
+    this.client(to);
+    if (!r.desc.replicas.some((rep) => rep.store === from)) throw new DbError('BAD_REQUEST', `range ${rangeId} has no replica on store ${from}`);
+    if (r.desc.replicas.some((rep) => rep.store === to) && from !== to) {
+      if (r.desc.replicas.find((rep) => rep.store === to)?.role === 'voter') throw new DbError('BAD_REQUEST', `range ${rangeId} already has a replica on store ${to}`);
+    }
+    if (from === to) return r.desc;
+    this.deps.logger.info({ range: rangeId, from, to }, 'moving replica');
+    await this.onLeader(rangeId, async (_c, desc) => {
+      if (desc.replicas.some((rep) => rep.store === to)) return;
+      const learner = { store: to, replica_id: replicaIdFor(to, desc.epoch.conf_ver + 1), role: 'learner' };
+      await this.client(to).createReplica({ ...desc, replicas: [...desc.replicas, learner] }, false);
+    });
+    for (const kind of ['add_learner', 'promote'] as const) {
+      await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind, store: to })));
+    }
+    if (this.range(rangeId).leader === from) await this.transferLeader(rangeId, to);
+    const done = await this.onLeader(rangeId, async (c, desc) => {
+      if (desc.replicas.some((rep) => rep.store === from) && this.range(rangeId).leader === from) throw new Error(`store ${from} still leads range ${rangeId}`);
+      return c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'remove', store: from });
+    });
+    await this.saveFrom(done);
+    return done;
+  }
+
+  private async saveFrom(desc: WireRange): Promise<WireRange> {
+    await this.deps.saveRange(desc);
+    return desc;
+  }
+
+  async transferLeader(rangeId: number, to: number): Promise<void> {
+    const r = this.range(rangeId);
+    this.client(to);
+    if (!r.desc.replicas.some((rep) => rep.store === to && rep.role === 'voter')) throw new DbError('BAD_REQUEST', `range ${rangeId} has no voter on store ${to}`);
+    const deadline = this.deps.clock.monotonic() + STEP_DEADLINE_MS;
+    for (let attempt = 0; ; attempt++) {
+      const status = await this.client(to)
+        .ranges(2_000)
+        .then((res) => res.ranges.find((s) => s.range.id === rangeId))
+        .catch(() => undefined);
+      if (status?.leader_store === to) {
+        r.leader = to;
+        return;
+      }
+      if (attempt % 20 === 0) await this.onLeader(rangeId, (c) => c.transferLeader(rangeId, to)).catch(() => {});
+      if (this.deps.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `range ${rangeId}: leadership did not move to store ${to}`);
+      await this.sleep(100);
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Applying a split (the same step on every replica, at the same log index):
+ * the left descriptor shrinks to [start, splitKey) with its version bumped,
+ * and the right half [splitKey, end) becomes a new range whose Raft group
+ * starts (from an initial snapshot, see stageInitialSnapshot) on the same stores, all in the apply batch, so a crash leaves
+ * either the unsplit range or both halves. User data stays where it is (data
+ * keys are not prefixed by range); the exactly-once records are copied, so a
+ * retry of a write applied before the split is still recognised by the right
+ * range.
+ */
+import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
+import { encodeApplyState, INITIAL_LOG_INDEX, keys } from '../storage/index.js';
+import type { WireRange } from '../transport/index.js';
+import type { SplitCommand } from './command.js';
+import { encodeDescriptor, replicaIdFor } from '../replica/index.js';
+
+const DEDUP_ID_OFFSET = 10;
+
+/** Why the split cannot apply to `desc` (stale epoch, key outside), or undefined. */
+export function splitRejection(desc: WireRange, cmd: SplitCommand): string | undefined {
+  if (desc.epoch.version !== cmd.version || desc.epoch.conf_ver !== cmd.confVer) return `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`;
+  if (Buffer.compare(cmd.splitKey, desc.start) <= 0 || (desc.end.byteLength > 0 && Buffer.compare(cmd.splitKey, desc.end) >= 0)) return `split key is not inside range ${desc.id}`;
+  return undefined;
+}
+
+/** The two halves of `desc` split at `cmd.splitKey`. */
+export function splitDescriptors(desc: WireRange, cmd: SplitCommand): { left: WireRange; right: WireRange } {
+  const version = desc.epoch.version + 1;
+  const left = { ...desc, end: cmd.splitKey, epoch: { version, conf_ver: desc.epoch.conf_ver } };
+  const voters = desc.replicas.filter((r) => r.role === 'voter');
+  const right: WireRange = {
+    id: cmd.newRangeId,
+    start: cmd.splitKey,
+    end: desc.end,
+    epoch: { version, conf_ver: desc.epoch.conf_ver },
+    replicas: voters.map((r) => ({ store: r.store, replica_id: replicaIdFor(r.store, 1), role: 'voter' })),
+  };
+  return { left, right };
+}
+
+/**
+ * Stages the split into `batch`: both descriptors, the right range's initial
+ * Raft state, and copies of the left range's exactly-once records.
+ */
+export async function stageSplit(engine: Engine, batch: WriteBatch, left: WireRange, right: WireRange, rightStorage: DurableRaftStorage): Promise<void> {
+  batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
+  batch.put(keys.rangeDescriptorKey(right.id), encodeDescriptor(right));
+  rightStorage.stageInitialSnapshot(
+    batch,
+    right.replicas.map((r) => r.replica_id),
+  );
+  batch.put(keys.applyStateKey(right.id), encodeApplyState(INITIAL_LOG_INDEX));
+  const { gte, lt } = keys.dedupBounds(left.id);
+  for await (const [k, v] of engine.range(gte, lt)) batch.put(keys.dedupKey(right.id, k.subarray(DEDUP_ID_OFFSET)), v);
+}

@@ -1,0 +1,79 @@
+/**
+ * How stores, gateways and tools reach the placement driver: any member
+ * address will do; answers that redirect to the leader are followed, dead
+ * members are skipped, and the leader found is remembered.
+ */
+import { DbError } from '../common/index.js';
+import type { Clock, Timers } from '../runtime/index.js';
+import type { PdHandlers, PdRedirect } from './wire-types.js';
+import { PdMemberClient } from './grpc.js';
+
+type Method = Exclude<keyof PdHandlers, 'GetMembers'>;
+type Response<M extends Method> = Awaited<ReturnType<PdHandlers[M]>>;
+
+export class PdClient {
+  private readonly clients = new Map<string, PdMemberClient>();
+  private leader: string | undefined;
+
+  constructor(
+    readonly addresses: readonly string[],
+    private readonly clock: Clock,
+    private readonly timers: Timers,
+  ) {
+    if (addresses.length === 0) throw new DbError('BAD_REQUEST', 'no placement driver address given');
+  }
+
+  private client(address: string): PdMemberClient {
+    let c = this.clients.get(address);
+    if (!c) this.clients.set(address, (c = new PdMemberClient(address, this.clock)));
+    return c;
+  }
+
+  /** Calls the PD leader, retrying until `deadlineMs` passes. */
+  async call<M extends Method>(method: M, req: Parameters<PdHandlers[M]>[0], deadlineMs = 10_000, perTryMs = 3_000): Promise<Response<M>> {
+    const deadline = this.clock.monotonic() + deadlineMs;
+    let lastError = '';
+    for (let attempt = 0; ; attempt++) {
+      const address = this.leader ?? this.addresses[attempt % this.addresses.length];
+      try {
+        const res = (await this.client(address).call(method, req as never, Math.min(perTryMs, Math.max(100, deadline - this.clock.monotonic())))) as Response<M> & { redirect?: PdRedirect };
+        if (!res.redirect?.not_leader) {
+          this.leader = address;
+          return res;
+        }
+        this.leader = res.redirect.leader_address || undefined;
+        lastError = `${address} is not the leader`;
+        if (this.leader) continue;
+      } catch (err) {
+        this.leader = undefined;
+        lastError = `${address}: ${(err as Error).message}`;
+      }
+      if (this.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `placement driver unavailable: ${lastError}`);
+      await new Promise<void>((r) => this.timers.setTimeout(r, Math.min(500, 50 * (attempt + 1))));
+    }
+  }
+
+  /** The members as seen by the first member that answers (no leader needed). */
+  async members(): Promise<Awaited<ReturnType<PdHandlers['GetMembers']>>> {
+    let lastError = '';
+    for (const address of this.leader ? [this.leader, ...this.addresses] : this.addresses) {
+      try {
+        return await this.client(address).call('GetMembers', { self_only: false }, 3_000);
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+    }
+    throw new DbError('UNAVAILABLE', `no placement driver member answers: ${lastError}`);
+  }
+
+  /** Runs an operator command; its result, or a DbError with the PD's code. */
+  async admin(op: string, body: unknown, deadlineMs = 120_000): Promise<unknown> {
+    const res = await this.call('Admin', { op, json: JSON.stringify(body) }, 10_000, deadlineMs);
+    if (res.code) throw new DbError(res.code as never, res.error);
+    return JSON.parse(res.json) as unknown;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+  }
+}
