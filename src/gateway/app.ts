@@ -42,7 +42,7 @@ export interface GatewayStats {
 
 export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMITS): { app: FastifyInstance; stats: GatewayStats } {
   const stats: GatewayStats = { requests: 0, errors: new Map() };
-  const app = Fastify({ bodyLimit: limits.maxValueBytes + 64 * 1024, logger: false, routerOptions: { maxParamLength: limits.maxKeyBytes * 3 + 16 } });
+  const app = Fastify({ bodyLimit: limits.maxValueBytes + 64 * 1024, logger: false, ajv: { customOptions: { coerceTypes: false } }, routerOptions: { maxParamLength: limits.maxKeyBytes * 3 + 16 } });
 
   const keyOf = (raw: string): Uint8Array => {
     const key = enc.encode(raw);
