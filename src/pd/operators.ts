@@ -120,6 +120,8 @@ export class Operators {
     for (const kind of ['add_learner', 'promote'] as const) {
       await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind, store: to })));
     }
+    // The leader as the range itself reports it now (heartbeats may be a second old).
+    await this.onLeader(rangeId, async () => undefined);
     if (this.range(rangeId).leader === from) await this.transferLeader(rangeId, to);
     const done = await this.onLeader(rangeId, async (c, desc) => {
       if (desc.replicas.some((rep) => rep.store === from) && this.range(rangeId).leader === from) throw new Error(`store ${from} still leads range ${rangeId}`);

@@ -1,0 +1,109 @@
+/**
+ * The placement driver's scheduler on its own, against `raftshard local` with
+ * four stores, a tiny split size and a short replacement timeout: ranges that
+ * grow are split without anyone asking, and when a store stays down (paused
+ * with SIGSTOP, so the supervisor does not restart it) its replicas are
+ * rebuilt on the other stores. No acknowledged write is lost on the way.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.js';
+
+const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'raftshard-sched-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let url = '';
+let local: ChildProcess;
+let paused = 0;
+
+interface RangeInfo {
+  id: number;
+  start: string;
+  end: string;
+  replicas: { store: number; role: string }[];
+  leader: number | null;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+const ranges = async () => (await call('GET', '/admin/ranges')).json.ranges as RangeInfo[];
+
+async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}\n${JSON.stringify(await ranges().catch(() => 'no ranges'))}`);
+    await sleep(250);
+  }
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const args = ['local', '--dir', dir, '--port', String(port), '--stores', '4', '--split-bytes', '6000', '--replace-after-ms', '2000'];
+  local = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
+  local.stderr!.resume();
+  await new Promise<void>((resolve, reject) => {
+    local.stdout!.on('data', (d: Buffer) => d.toString().includes('raftshard is ready') && resolve());
+    local.once('exit', (code) => reject(new Error(`local exited with ${code}`)));
+  });
+}, 60_000);
+
+afterAll(async () => {
+  if (paused) process.kill(paused, 'SIGCONT');
+  await new Promise<void>((resolve) => {
+    local.removeAllListeners('exit');
+    local.once('exit', () => resolve());
+    local.kill('SIGINT');
+  });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const written = new Map<string, string>();
+
+describe('the placement driver schedules on its own', () => {
+  it('splits a range that grows past the split size', async () => {
+    for (let i = 0; i < 400; i++) {
+      const key = `key-${String(i).padStart(4, '0')}`;
+      const value = `value-${i}-${'x'.repeat(60)}`;
+      const res = await call('PUT', `/kv/${key}`, { value });
+      expect(res.status).toBe(200);
+      written.set(key, value);
+    }
+    // ~40 KB against a 6 KB split size: several automatic splits (sizes are measured every ~10 s).
+    const split = await waitFor('automatic splits', 90_000, async () => {
+      const rs = await ranges();
+      return rs.length >= 4 && rs.every((r) => r.leader !== null) ? rs : undefined;
+    });
+    for (let i = 1; i < split.length; i++) expect(split[i].start).toBe(split[i - 1].end);
+    expect(split[0].start).toBe('');
+    expect(split.at(-1)!.end).toBe('');
+  }, 120_000);
+
+  it('rebuilds the replicas of a store that stays down on the other stores', async () => {
+    const stores = (await call('GET', '/admin/stores')).json.stores as { id: number; pid: number; ranges: number }[];
+    const victim = stores.filter((s) => s.ranges > 0).sort((a, b) => b.ranges - a.ranges)[0];
+    process.kill(victim.pid, 'SIGSTOP');
+    paused = victim.pid;
+    const after = await waitFor(`no replica left on store ${victim.id}`, 120_000, async () => {
+      const rs = await ranges();
+      const clean = rs.every((r) => !r.replicas.some((rep) => rep.store === victim.id) && r.replicas.filter((rep) => rep.role === 'voter').length === 3 && r.leader !== null);
+      return clean ? rs : undefined;
+    });
+    expect(after.length).toBeGreaterThanOrEqual(4);
+    const down = ((await call('GET', '/admin/stores')).json.stores as { id: number; state: string }[]).find((s) => s.id === victim.id);
+    expect(down?.state).toBe('down');
+    // Every acknowledged write is still there, served by the remaining stores.
+    for (const [key, value] of written) expect((await call('GET', `/kv/${key}`)).json).toEqual({ key, value });
+    process.kill(victim.pid, 'SIGCONT');
+    paused = 0;
+  }, 150_000);
+});
