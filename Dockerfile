@@ -1,4 +1,4 @@
-# One image for every raftshard process (store now; pd and gateway to come).
+# One image for every raftshard process: pd, store and gateway (see docker-compose.yml).
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
