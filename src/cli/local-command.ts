@@ -25,7 +25,8 @@ stores (default 3) on 127.0.0.1:P+10+i, and a gateway on http://127.0.0.1:P
 R times (default 3); the placement driver splits and balances from there.
 Data lives under D (default ./data); started again on the same directory it
 comes back with all data. Ctrl-C stops everything.
-Environment: RAFTSHARD_DIR, RAFTSHARD_PORT.`;
+Environment: RAFTSHARD_DIR, RAFTSHARD_PORT; RAFTSHARD_NODE_ARGS adds Node.js
+flags to every child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile).`;
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -45,11 +46,13 @@ export async function localCommand(args: ParsedArgs): Promise<number> {
   const addr = (id: number) => `127.0.0.1:${port + 10 + id}`;
   mkdirSync(dir, { recursive: true });
 
+  // Extra Node.js flags for every child, e.g. RAFTSHARD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.RAFTSHARD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const launch = (name: string, argv: string[]): Promise<void> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
+      const child = spawn(process.execPath, [...nodeArgs, CLI, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
       children.set(name, child);
       child.stdout!.on('data', (d: Buffer) => {
         if (d.toString().includes('listening')) resolve();

@@ -66,6 +66,7 @@ export class PlacementDriver {
   private loading: Promise<Leadership> | undefined;
   /** One operator at a time: scheduler and operator commands take turns. */
   private opQueue: Promise<unknown> = Promise.resolve();
+  private regQueue: Promise<unknown> = Promise.resolve();
   private busy = false;
   private readonly timer: { unref(): void };
   private closed = false;
@@ -140,17 +141,7 @@ export class PlacementDriver {
 
   readonly handlers: PdHandlers = {
     RegisterStore: (req) =>
-      this.serve(async (l) => {
-        let id = req.id;
-        if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address)?.id ?? (await l.ids.take(1));
-        const known = l.state.stores.get(id);
-        if (!known || known.address !== req.address) {
-          await this.group.put(storeKey(id), JSON.stringify({ id, address: req.address }));
-          l.state.stores.set(id, { id, address: req.address, pid: req.pid, lastHeartbeat: this.deps.clock.monotonic() });
-          this.deps.logger.info({ store: id, address: req.address }, 'store registered');
-        }
-        return { id, error: '' };
-      }) as ReturnType<PdHandlers['RegisterStore']>,
+      this.serve((l) => this.registration(() => this.register(l, req))) as ReturnType<PdHandlers['RegisterStore']>,
 
     StoreHeartbeat: (req) =>
       this.serve(async (l) => {
@@ -214,6 +205,25 @@ export class PlacementDriver {
         }
       }) as ReturnType<PdHandlers['Admin']>,
   };
+
+  /** Registrations one at a time: a retried registration of a new address must find the first one's id. */
+  private registration<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.regQueue.then(fn);
+    this.regQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async register(l: Leadership, req: { id: number; address: string; pid: number }): Promise<{ id: number; error: string }> {
+    let id = req.id;
+    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address)?.id ?? (await l.ids.take(1));
+    const known = l.state.stores.get(id);
+    if (!known || known.address !== req.address) {
+      await this.group.put(storeKey(id), JSON.stringify({ id, address: req.address }));
+      l.state.stores.set(id, { id, address: req.address, pid: req.pid, lastHeartbeat: this.deps.clock.monotonic() });
+      this.deps.logger.info({ store: id, address: req.address }, 'store registered');
+    }
+    return { id, error: '' };
+  }
 
   private client(id: number, address: string) {
     let c = this.memberClients.get(id);

@@ -79,6 +79,10 @@ export class Store {
     this.server = new StoreServer({
       onRaftFrame: (from, payload) => this.onRaftFrame(from, payload),
       kv: (reqs) => this.kv(reqs),
+      kvOne: (req) => {
+        this.metrics.kvRequests++;
+        return handleKv(this, req);
+      },
       createReplica: (range, bootstrap) => this.createReplica(range, bootstrap),
       ranges: () => this.rangeStatuses(),
       transferLeader: (rangeId, toStore) => this.transferLeader(rangeId, toStore),

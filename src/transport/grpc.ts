@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../runtime/index.js';
-import { systemClock } from '../runtime/index.js';
+import { systemClock, systemTimers } from '../runtime/index.js';
+import { decodeRequests, encodeResponses } from './kv-codec.js';
 import type { PdHandlers, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
 
 /** Finds proto/raftshard.proto from src/ (tests) or dist/src/ (built). */
@@ -61,6 +62,7 @@ export class StoreServer {
         call.on('error', () => {});
         call.on('end', () => call.end());
       },
+      KvStream: (call: Any) => this.serveKvStream(call),
       Kv: (call: Any, cb: Any) => {
         this.handlers.kv(call.request.requests as WireKvRequest[]).then(
           (responses) => cb(null, { responses }),
@@ -101,6 +103,42 @@ export class StoreServer {
         );
       },
     });
+  }
+
+  /** Answers each request of each frame as it completes; answers of one turn leave in one frame. */
+  private serveKvStream(call: Any): void {
+    let out: { seq: number; res: WireKvResponse }[] = [];
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      const batch = out;
+      out = [];
+      if (!call.destroyed && !call.writableEnded) call.write({ payload: encodeResponses(batch) });
+    };
+    const answer = (seq: number, res: WireKvResponse) => {
+      out.push({ seq, res });
+      if (!scheduled) {
+        scheduled = true;
+        systemTimers.setImmediate(flush);
+      }
+    };
+    call.on('data', (frame: { payload: Uint8Array }) => {
+      let reqs: { seq: number; req: WireKvRequest }[];
+      try {
+        reqs = decodeRequests(frame.payload);
+      } catch {
+        this.malformedFrames++;
+        return;
+      }
+      for (const { seq, req } of reqs) {
+        this.handlers.kvOne(req).then(
+          (res) => answer(seq, res),
+          (err: Error) => answer(seq, { error: 'UNAVAILABLE', message: err.message, leader_store: 0, ranges: [], found: false, value: new Uint8Array(0), deleted: false, items: [], more: false }),
+        );
+      }
+    });
+    call.on('error', () => {});
+    call.on('end', () => call.end());
   }
 
   /**
@@ -205,6 +243,21 @@ export class StoreClient {
         }
       })();
     });
+  }
+
+  /** Opens a KV stream to this store (see kv-codec.ts). */
+  openKvStream(onFrame: (payload: Uint8Array) => void, onClose: (err: Error) => void): { write(payload: Uint8Array): void; close(): void } {
+    const call = this.client.KvStream();
+    let closed = false;
+    const close = (err: Error) => {
+      if (closed) return;
+      closed = true;
+      onClose(err);
+    };
+    call.on('data', (frame: { payload: Uint8Array }) => onFrame(frame.payload));
+    call.on('error', (err: Error) => close(err));
+    call.on('end', () => close(new Error('KV stream ended')));
+    return { write: (payload) => call.write({ payload }), close: () => call.end() };
   }
 
   /** Opens the long-lived Raft stream to this store. */

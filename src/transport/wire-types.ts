@@ -75,6 +75,8 @@ export interface StoreHandlers {
   /** A Raft frame from another store (already decoded and validated). */
   onRaftFrame(fromStore: number, payload: Uint8Array): void;
   kv(requests: WireKvRequest[]): Promise<WireKvResponse[]>;
+  /** One request of a KV stream frame; answers are batched back per turn. */
+  kvOne(request: WireKvRequest): Promise<WireKvResponse>;
   createReplica(range: WireRange, bootstrap: boolean): Promise<void>;
   ranges(): WireRangeStatus[];
   /** Starts a leadership transfer of a range this store leads; resolves at once. */
