@@ -112,14 +112,17 @@ export class Operators {
     }
     if (from === to) return r.desc;
     this.deps.logger.info({ range: rangeId, from, to }, 'moving replica');
-    await this.onLeader(rangeId, async (_c, desc) => {
-      if (desc.replicas.some((rep) => rep.store === to)) return;
+    // The empty replica must exist, with the id the learner will have, before the leader sends to it.
+    const ensureTarget = (desc: WireRange) => {
+      const present = desc.replicas.some((rep) => rep.store === to);
       const learner = { store: to, replica_id: replicaIdFor(to, desc.epoch.conf_ver + 1), role: 'learner' };
-      await this.client(to).createReplica({ ...desc, replicas: [...desc.replicas, learner] }, false);
-    });
-    for (const kind of ['add_learner', 'promote'] as const) {
-      await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind, store: to })));
-    }
+      return this.client(to).createReplica(present ? desc : { ...desc, replicas: [...desc.replicas, learner] }, false);
+    };
+    await this.onLeader(rangeId, (_c, desc) => ensureTarget(desc));
+    const withLearner = await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'add_learner', store: to })));
+    // Again with the applied descriptor: if the leader changed in between, the learner's id may differ.
+    await ensureTarget(withLearner);
+    await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'promote', store: to })));
     // The leader as the range itself reports it now (heartbeats may be a second old).
     await this.onLeader(rangeId, async () => undefined);
     if (this.range(rangeId).leader === from) await this.transferLeader(rangeId, to);

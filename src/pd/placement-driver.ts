@@ -8,7 +8,7 @@
  */
 import { DbError } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
-import { decodeDescriptor, encodeDescriptor, rangesFromSplits } from '../replica/index.js';
+import { decodeDescriptor, encodeDescriptor, overlaps, rangesFromSplits } from '../replica/index.js';
 import type { PdHandlers, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
 import { StoreClient } from '../transport/index.js';
 import { ClusterState, isNewer } from './cluster-state.js';
@@ -67,6 +67,8 @@ export class PlacementDriver {
   /** One operator at a time: scheduler and operator commands take turns. */
   private opQueue: Promise<unknown> = Promise.resolve();
   private regQueue: Promise<unknown> = Promise.resolve();
+  /** "store/range" pairs being given a missing replica. */
+  private readonly recreating = new Set<string>();
   private busy = false;
   private readonly timer: { unref(): void };
   private closed = false;
@@ -162,6 +164,7 @@ export class PlacementDriver {
           // A replica removed from its range that never learned it: garbage.
           if (isNewer(known.desc, stat.range) && known.desc.epoch.conf_ver > stat.range.epoch.conf_ver && !known.desc.replicas.some((r) => r.store === req.store)) destroy.push(stat.range.id);
         }
+        this.recreateMissing(l, s, req.ranges);
         return { stores: this.storeInfos(l), destroy_ranges: destroy };
       }) as ReturnType<PdHandlers['StoreHeartbeat']>,
 
@@ -223,6 +226,34 @@ export class PlacementDriver {
       this.deps.logger.info({ store: id, address: req.address }, 'store registered');
     }
     return { id, error: '' };
+  }
+
+  /**
+   * A store listed as a replica of a range that it neither hosts nor covers
+   * with an older replica (which would still apply the split that made the
+   * range) missed the range's creation: e.g. it was down during a split and
+   * then caught up the parent by snapshot. Give it an empty replica with the
+   * listed id; the leader brings it up to date by snapshot.
+   */
+  private recreateMissing(l: Leadership, store: StoreState, reported: readonly WireRangeStat[]): void {
+    // Bootstrap creates the first replicas itself (with their initial state); an empty one must not win that race.
+    if (!l.bootstrapped) return;
+    const hosted = new Set(reported.map((s) => s.range.id));
+    for (const r of l.state.ranges.values()) {
+      if (hosted.has(r.desc.id) || !r.desc.replicas.some((rep) => rep.store === store.id)) continue;
+      if (reported.some((s) => overlaps(s.range, r.desc))) continue;
+      const key = `${store.id}/${r.desc.id}`;
+      if (this.recreating.has(key)) continue;
+      this.recreating.add(key);
+      this.deps.logger.warn({ store: store.id, range: r.desc.id }, 'store lacks a replica it is listed for; creating it');
+      const c = new StoreClient(store.address, this.deps.clock);
+      c.createReplica(r.desc, false, 5_000)
+        .catch((err: Error) => this.deps.logger.warn({ store: store.id, range: r.desc.id, err: err.message }, 'could not recreate replica'))
+        .finally(() => {
+          c.close();
+          this.recreating.delete(key);
+        });
+    }
   }
 
   private client(id: number, address: string) {

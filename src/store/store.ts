@@ -100,7 +100,10 @@ export class Store {
     const { gte, lt } = keys.rangeDescriptorScan();
     const descs: WireRange[] = [];
     for await (const [k, v] of engine.range(gte, lt)) if (keys.isRangeDescriptorKey(k)) descs.push(decodeDescriptor(v));
-    for (const d of descs) await store.openReplica(d);
+    for (const d of descs) {
+      if (d.replicas.some((rep) => rep.store === cfg.id)) await store.openReplica(d);
+      else deps.logger.warn({ range: d.id }, 'skipping a range descriptor that does not list this store');
+    }
     store.port = await store.server.listen(cfg.listen);
     store.tickTimer = deps.timers.setInterval(() => store.tick(), cfg.tickMs);
     deps.logger.info({ store: cfg.id, port: store.port, ranges: descs.length }, 'store started');
@@ -127,7 +130,14 @@ export class Store {
    */
   async createReplica(desc: WireRange, bootstrap: boolean): Promise<void> {
     const existing = this.replicas.get(desc.id);
-    if (existing) return;
+    const me = desc.replicas.find((r) => r.store === this.cfg.id);
+    if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
+    if (existing?.replicaId === me.replica_id) return;
+    if (existing) {
+      // A replica left over from an earlier membership (removed, never told): the descriptor is newer.
+      if (existing.desc.current.epoch.conf_ver >= desc.epoch.conf_ver) throw new Error(`UNAVAILABLE: range ${desc.id} has replica ${existing.replicaId} here, not ${me.replica_id}`);
+      await this.destroyReplica(desc.id);
+    }
     // Data keys are shared by the store's ranges: two replicas must never cover the same keys.
     for (const r of this.replicas.values()) {
       if (overlaps(r.desc.current, desc)) throw new Error(`range ${desc.id} overlaps range ${r.rangeId} on store ${this.cfg.id}`);
@@ -290,7 +300,8 @@ export class Store {
     if (r.sendingSnapshotTo.has(to)) return;
     const term = r.storage.term(r.applied);
     const address = this.peers.get(storeOfReplica(to));
-    if (term === undefined || !address) {
+    // A learner whose addition is not applied here yet would receive a descriptor without itself: wait for the apply.
+    if (term === undefined || !address || !r.desc.current.replicas.some((rep) => rep.replica_id === to)) {
       r.raw.reportSnapshot(to, false);
       return;
     }
@@ -321,8 +332,10 @@ export class Store {
     const r = this.replicas.get(snap.item.rangeId);
     if (!r || snap.item.msg.to !== r.replicaId) throw new Error(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
     if (snap.item.msg.kind !== 'snap') throw new Error('not a snapshot');
+    if (!snap.desc.replicas.some((rep) => rep.replica_id === r.replicaId)) throw new Error(`snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
     const index = snap.item.msg.snapshot.meta.index;
-    r.incomingSnapshot?.done.reject(new Error('superseded by a newer snapshot'));
+    // The data of a snapshot Raft still holds pending stays until Raft accepts a newer one.
+    const previous = r.incomingSnapshot;
     const installed = new Promise<void>((resolve, reject) => {
       r.incomingSnapshot = { index, desc: snap.desc, pairs: snap.pairs, done: { resolve, reject } };
     });
@@ -331,9 +344,10 @@ export class Store {
     this.markDirty(r);
     // Refused by Raft (we already have that much): nothing to install; the reply tells the leader.
     if (r.raw.pendingSnapshotIndex() !== index) {
-      r.incomingSnapshot = undefined;
+      r.incomingSnapshot = previous;
       return;
     }
+    previous?.done.reject(new Error('superseded by a newer snapshot'));
     await installed;
   }
 
