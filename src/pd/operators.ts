@@ -25,6 +25,8 @@ export interface OperatorDeps {
   readonly timers: Timers;
   readonly logger: Logger;
   allocId(): Promise<number>;
+  /** Whether this PD member still leads in the term the operator started in. */
+  stillLeader(): boolean;
   /** Records a descriptor (newer epochs only) and persists it in the PD group. */
   saveRange(desc: WireRange): Promise<void>;
 }
@@ -61,6 +63,8 @@ export class Operators {
     const deadline = this.deps.clock.monotonic() + STEP_DEADLINE_MS;
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
+      // A deposed PD leader must not keep driving changes next to the new one's.
+      if (!this.deps.stillLeader()) throw new DbError('UNAVAILABLE', 'no longer the placement driver leader');
       const r = this.range(rangeId);
       const stores = r.desc.replicas.map((rep) => rep.store);
       const store = r.leader !== 0 && attempt % 2 === 0 ? r.leader : stores[attempt % stores.length];
@@ -107,11 +111,15 @@ export class Operators {
     this.client(from);
     this.client(to);
     if (!r.desc.replicas.some((rep) => rep.store === from)) throw new DbError('BAD_REQUEST', `range ${rangeId} has no replica on store ${from}`);
-    if (r.desc.replicas.some((rep) => rep.store === to) && from !== to) {
-      if (r.desc.replicas.find((rep) => rep.store === to)?.role === 'voter') throw new DbError('BAD_REQUEST', `range ${rangeId} already has a replica on store ${to}`);
-    }
     if (from === to) return r.desc;
+    if (r.desc.replicas.find((rep) => rep.store === to)?.role === 'voter') throw new DbError('BAD_REQUEST', `range ${rangeId} already has a replica on store ${to}`);
     this.deps.logger.info({ range: rangeId, from, to }, 'moving replica');
+    await this.addVoter(rangeId, to);
+    return this.removeReplica(rangeId, from, to);
+  }
+
+  /** Adds a voter on `to`: an empty replica there, a learner, caught up by snapshot, then promoted. */
+  async addVoter(rangeId: number, to: number): Promise<WireRange> {
     // The empty replica must exist, with the id the learner will have, before the leader sends to it.
     const ensureTarget = (desc: WireRange) => {
       const present = desc.replicas.some((rep) => rep.store === to);
@@ -122,16 +130,24 @@ export class Operators {
     const withLearner = await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'add_learner', store: to })));
     // Again with the applied descriptor: if the leader changed in between, the learner's id may differ.
     await ensureTarget(withLearner);
-    await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'promote', store: to })));
+    return this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'promote', store: to })));
+  }
+
+  /** Removes the replica on `from`, first handing the leadership to `heir` (or another voter) if `from` leads. */
+  async removeReplica(rangeId: number, from: number, heir?: number): Promise<WireRange> {
     // The leader as the range itself reports it now (heartbeats may be a second old).
     await this.onLeader(rangeId, async () => undefined);
-    if (this.range(rangeId).leader === from) await this.transferLeader(rangeId, to);
+    const r = this.range(rangeId);
+    if (r.leader === from) {
+      const to = heir ?? r.desc.replicas.find((rep) => rep.store !== from && rep.role === 'voter')?.store;
+      if (to === undefined) throw new DbError('BAD_REQUEST', `range ${rangeId} has no other voter to lead it`);
+      await this.transferLeader(rangeId, to);
+    }
     const done = await this.onLeader(rangeId, async (c, desc) => {
       if (desc.replicas.some((rep) => rep.store === from) && this.range(rangeId).leader === from) throw new Error(`store ${from} still leads range ${rangeId}`);
       return c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'remove', store: from });
     });
-    await this.saveFrom(done);
-    return done;
+    return this.saveFrom(done);
   }
 
   private async saveFrom(desc: WireRange): Promise<WireRange> {

@@ -15,7 +15,7 @@ import { ClusterState, isNewer } from './cluster-state.js';
 import type { StoreState } from './cluster-state.js';
 import type { PdGroup } from './group.js';
 import { Operators } from './operators.js';
-import { planLeaderTransfer, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
+import { planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
 import { WindowAllocator } from './window-allocator.js';
 
 export interface PdConfig {
@@ -121,7 +121,15 @@ export class PlacementDriver {
       tso,
       ids,
       bootstrapped,
-      operators: new Operators({ state, clock: this.deps.clock, timers: this.deps.timers, logger: this.deps.logger, allocId: () => ids.take(1), saveRange: (d) => this.saveRange(state, d) }),
+      operators: new Operators({
+        state,
+        clock: this.deps.clock,
+        timers: this.deps.timers,
+        logger: this.deps.logger,
+        allocId: () => ids.take(1),
+        stillLeader: () => this.group.isLeader() && this.group.term() === term,
+        saveRange: (d) => this.saveRange(state, d),
+      }),
     };
     if (this.group.term() !== term || !this.group.isLeader()) throw new DbError('UNAVAILABLE', 'lost the placement driver leadership while loading');
     this.leadership = l;
@@ -370,13 +378,20 @@ export class PlacementDriver {
     this.deps.logger.info({ stores: desc.replicas.map((r) => r.store) }, 'cluster bootstrapped: one range over all keys');
   }
 
-  /** At most one operator per round: replace a dead replica, split a big range, or balance. */
+  /** At most one operator per round: replace a dead replica, repair a replica count, split a big range, or balance. */
   private async scheduleOnce(l: Leadership): Promise<void> {
     const now = this.deps.clock.monotonic();
     const replace = planReplacement(l.state, now, this.cfg.replaceAfterMs);
     if (replace) {
       this.deps.logger.warn({ ...replace }, 'rebuilding a replica of a down store');
       await l.operators.move(replace.range, replace.from, replace.to);
+      return;
+    }
+    const repair = planRepair(l.state, now, this.cfg.replicas);
+    if (repair) {
+      this.deps.logger.warn({ ...repair }, 'repairing a range with the wrong number of replicas');
+      if (repair.kind === 'add') await l.operators.addVoter(repair.range, repair.store);
+      else await l.operators.removeReplica(repair.range, repair.store);
       return;
     }
     const big = planSplit(l.state, this.cfg.splitBytes);

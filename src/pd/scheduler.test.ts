@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { replicaIdFor } from '../replica/index.js';
 import type { WireRange } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
-import { planLeaderTransfer, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
+import { planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
 import type { ReplicaMove } from './scheduler.js';
 
 /** FC_SEED=<n> replays a failing run (fast-check prints the seed on failure). */
@@ -377,5 +377,36 @@ describe('planReplicaMove, applied until it stops (property)', () => {
       }),
       params,
     );
+  });
+});
+
+describe('planRepair (operators that did not finish)', () => {
+  const four = [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }];
+
+  it('plans nothing for ranges with exactly the configured voters', () => {
+    expect(planRepair(cluster(four, [{ id: 1, voters: [1, 2, 3], leader: 1 }]), NOW, 3)).toBeUndefined();
+  });
+
+  it('removes a stray learner', () => {
+    expect(planRepair(cluster(four, [{ id: 1, voters: [1, 2, 3], learners: [4], leader: 1 }]), NOW, 3)).toEqual({ kind: 'remove', range: 1, store: 4 });
+  });
+
+  it('removes an extra voter, never the leader, from the fullest store', () => {
+    const st = cluster(four, [
+      { id: 1, voters: [1, 2, 3, 4], leader: 4 },
+      { id: 2, voters: [2, 3, 4], leader: 2 },
+    ]);
+    const plan = planRepair(st, NOW, 3)!;
+    expect(plan.kind).toBe('remove');
+    expect(plan.range).toBe(1);
+    expect(plan.store).not.toBe(4);
+    expect([2, 3]).toContain(plan.store);
+  });
+
+  it('adds a voter on an up store without the range when one is missing, never on a down store', () => {
+    const st = cluster([{ id: 1 }, { id: 2 }, { id: 3, hb: NOW - 10 * DOWN_AFTER }, { id: 4 }], [{ id: 1, voters: [1, 2], leader: 1 }]);
+    expect(planRepair(st, NOW, 3)).toEqual({ kind: 'add', range: 1, store: 4 });
+    const noRoom = cluster([{ id: 1 }, { id: 2 }], [{ id: 1, voters: [1, 2], leader: 1 }]);
+    expect(planRepair(noRoom, NOW, 3)).toBeUndefined();
   });
 });

@@ -43,6 +43,37 @@ export function planReplacement(state: ClusterState, now: number, replaceAfterMs
   return undefined;
 }
 
+export interface Repair {
+  readonly kind: 'add' | 'remove';
+  readonly range: number;
+  readonly store: number;
+}
+
+/**
+ * A range left with the wrong replicas by an operator that did not finish
+ * (a PD leader died mid-move): a stray learner, more voters than `replicas`
+ * (remove one from the fullest store, not the leader's), or fewer (add one
+ * on the emptiest up store without the range).
+ */
+export function planRepair(state: ClusterState, now: number, replicas: number): Repair | undefined {
+  const counts = state.replicaCounts();
+  const candidates = byReplicaCount(state, now);
+  for (const r of state.sortedRanges()) {
+    const learner = r.desc.replicas.find((rep) => rep.role === 'learner');
+    if (learner) return { kind: 'remove', range: r.desc.id, store: learner.store };
+    const voters = r.desc.replicas.filter((rep) => rep.role === 'voter');
+    if (voters.length > replicas) {
+      const victim = voters.filter((v) => v.store !== r.leader).sort((a, b) => (counts.get(b.store) ?? 0) - (counts.get(a.store) ?? 0) || b.store - a.store)[0];
+      if (victim) return { kind: 'remove', range: r.desc.id, store: victim.store };
+    }
+    if (voters.length < replicas) {
+      const to = candidates.find((c) => !hasReplicaOn(r, c.id));
+      if (to) return { kind: 'add', range: r.desc.id, store: to.id };
+    }
+  }
+  return undefined;
+}
+
 /** The largest range over `splitBytes`, if any. */
 export function planSplit(state: ClusterState, splitBytes: number): RangeState | undefined {
   let best: RangeState | undefined;
