@@ -9,6 +9,7 @@ import {
   decodeVersionedKey,
   dedupBounds,
   dedupKey,
+  dedupGenerationKey,
   describeKey,
   encodeUserKey,
   lockKey,
@@ -87,7 +88,7 @@ describe('user keys (memcomparable)', () => {
 
 describe('per-group keys', () => {
   /** Every kind of key group g owns under the Raft prefix. */
-  const keysOf = (g: number, i: number, rid: Uint8Array) => [raftHardStateKey(g), raftLogKey(g, i), snapshotMetaKey(g), applyStateKey(g), rangeDescriptorKey(g), dedupKey(g, rid)];
+  const keysOf = (g: number, i: number, rid: Uint8Array) => [raftHardStateKey(g), raftLogKey(g, i), snapshotMetaKey(g), applyStateKey(g), rangeDescriptorKey(g), dedupKey(g, 0, rid)];
 
   it("one group's keys are contiguous: all inside its bounds, all below every key of a higher group", () => {
     fc.assert(
@@ -121,9 +122,10 @@ describe('per-group keys', () => {
   it('dedupBounds holds every write result of the group and nothing else it owns', () => {
     const { gte, lt } = dedupBounds(3);
     const inside = (k: Uint8Array) => cmp(k, gte) >= 0 && cmp(k, lt) < 0;
-    expect(inside(dedupKey(3, new Uint8Array(0)))).toBe(true);
-    expect(inside(dedupKey(3, Uint8Array.of(0xff, 0xff)))).toBe(true);
-    for (const k of [raftHardStateKey(3), raftLogKey(3, 9), applyStateKey(3), rangeDescriptorKey(3), dedupKey(4, Uint8Array.of(1))]) expect(inside(k)).toBe(false);
+    expect(inside(dedupKey(3, 0, new Uint8Array(0)))).toBe(true);
+    expect(inside(dedupKey(3, 7, Uint8Array.of(0xff, 0xff)))).toBe(true);
+    expect(inside(dedupGenerationKey(3))).toBe(true);
+    for (const k of [raftHardStateKey(3), raftLogKey(3, 9), applyStateKey(3), rangeDescriptorKey(3), dedupKey(4, 0, Uint8Array.of(1))]) expect(inside(k)).toBe(false);
   });
 
   it('describes keys in words for error messages', () => {

@@ -102,11 +102,32 @@ export function raftGroupBounds(group: number): KeyBounds {
   return { gte: groupKey(group, 0), lt };
 }
 
-/** Where the result of the write with `requestId` is kept, in the range's own keyspace. */
-export function dedupKey(group: number, requestId: Uint8Array): Uint8Array {
-  const key = groupKey(group, DEDUP, requestId.byteLength);
-  key.set(requestId, GROUP_KEY_BYTES);
+/**
+ * Where the result of the write with `requestId` is kept, in the range's own
+ * keyspace, in generation `generation`: records are dropped a generation at a
+ * time (see Replica), so the table stays bounded.
+ *   group DEDUP generation:u32 requestId
+ */
+export function dedupKey(group: number, generation: number, requestId: Uint8Array): Uint8Array {
+  const key = groupKey(group, DEDUP, 4 + requestId.byteLength);
+  new DataView(key.buffer).setUint32(GROUP_KEY_BYTES, generation);
+  key.set(requestId, GROUP_KEY_BYTES + 4);
   return key;
+}
+
+/** The record holding a group's current dedup generation (inside dedupBounds, so it travels with snapshots). */
+export const dedupGenerationKey = (group: number): Uint8Array => dedupKey(group, 0xffff_ffff, new Uint8Array(0));
+
+/** [gte, lt) of the records of generations [from, to). */
+export function dedupGenerationBounds(group: number, from: number, to: number): KeyBounds {
+  return { gte: dedupKey(group, from, new Uint8Array(0)), lt: dedupKey(group, to, new Uint8Array(0)) };
+}
+
+/** A dedup record's key (or the generation record) moved to another group: same generation and request id. */
+export function dedupKeyForGroup(key: Uint8Array, group: number): Uint8Array {
+  const out = groupKey(group, DEDUP, key.byteLength - GROUP_KEY_BYTES);
+  out.set(key.subarray(GROUP_KEY_BYTES), GROUP_KEY_BYTES);
+  return out;
 }
 
 /** [gte, lt) of every exactly-once record of a group (they travel in its snapshots). */

@@ -6,6 +6,7 @@
  *   command := op:u8 flags:u8 requestId:bytes key:bytes [value:bytes] [expect:bytes]
  *   flags   := 1 hasValue | 2 hasExpect | 4 retry (check the dedup table)
  *   split   := 3:u8 requestId:bytes splitKey:bytes newRangeId:u64 version:u64 confVer:u64
+ *   rotate  := 4:u8 (start a new generation of exactly-once records, drop the one before the last)
  */
 import { ByteReader, ByteWriter, DbError } from '../common/index.js';
 
@@ -34,6 +35,10 @@ export interface SplitCommand {
 }
 
 const SPLIT_OP = 3;
+const ROTATE_OP = 4;
+
+/** The rotate command: the same bytes every time. */
+export const ROTATE_DEDUP = Uint8Array.of(ROTATE_OP);
 
 /** The outcome every replica computes for a command. */
 export interface WriteResult {
@@ -74,7 +79,8 @@ export function encodeSplit(c: SplitCommand): Uint8Array {
 const corrupt = (why: string) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`);
 
 /** A log entry's command: a client write or a split. */
-export function decodeEntry(data: Uint8Array): { kind: 'write'; cmd: WriteCommand } | { kind: 'split'; split: SplitCommand } {
+export function decodeEntry(data: Uint8Array): { kind: 'write'; cmd: WriteCommand } | { kind: 'split'; split: SplitCommand } | { kind: 'rotate' } {
+  if (data[0] === ROTATE_OP && data.byteLength === 1) return { kind: 'rotate' };
   if (data[0] !== SPLIT_OP) return { kind: 'write', cmd: decodeCommand(data) };
   const r = new ByteReader(data, corrupt);
   r.u8();

@@ -11,7 +11,7 @@ import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js
 import { keys } from '../storage/index.js';
 import type { WireRange } from '../transport/index.js';
 import type { SplitCommand, WriteCommand, WriteResult } from './command.js';
-import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit } from './command.js';
+import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit, ROTATE_DEDUP } from './command.js';
 import { encodeApplyState } from '../storage/index.js';
 import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
@@ -49,6 +49,16 @@ export class Replica {
   readonly createdBySplit: WireRange[] = [];
   /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
   removed = false;
+  /**
+   * Exactly-once records live in generations: a retry is looked up in the
+   * current and the previous one; applying a rotate starts a new generation
+   * and drops the one before the previous. The leader rotates about once a
+   * minute while the range takes writes, so a record lives at least a minute
+   * (a gateway retries for 10 s) and the table stays bounded.
+   */
+  dedupGeneration = 0;
+  writesSinceRotate = 0;
+  ticksSinceRotate = 0;
   /** Proposed writes awaiting apply, by request id. */
   private readonly inflight = new Map<string, Waiter<WriteResult>>();
   /** Reads accepted this turn: one ReadIndex round serves them all. */
@@ -113,6 +123,7 @@ export class Replica {
     if (this.queuedWrites.length > 0) {
       const batch = this.queuedWrites;
       this.queuedWrites = [];
+      this.writesSinceRotate += batch.length;
       const res = this.raw.proposeBatch(batch.map((w) => ('splitKey' in w.cmd ? encodeSplit(w.cmd) : encodeCommand(w.cmd))));
       if (res.kind === 'ok') {
         for (const w of batch) this.inflight.set(w.cmd.requestId, w.waiter);
@@ -149,7 +160,12 @@ export class Replica {
     if (rd.snapshot) {
       // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
       this.applied = rd.snapshot.meta.index;
-      if (this.incomingSnapshot?.index === rd.snapshot.meta.index) this.desc.current = this.incomingSnapshot.desc;
+      if (this.incomingSnapshot?.index === rd.snapshot.meta.index) {
+        this.desc.current = this.incomingSnapshot.desc;
+        const marker = keys.dedupGenerationKey(this.rangeId);
+        const gen = this.incomingSnapshot.pairs.find(([k]) => Buffer.compare(k, marker) === 0);
+        this.dedupGeneration = gen ? decodeGeneration(gen[1]) : 0;
+      }
     }
     if (rd.committedEntries.length === 0) return done;
     const overlay = new Map<string, Uint8Array | null>();
@@ -176,15 +192,20 @@ export class Replica {
       } else if (e.data.byteLength > 0) {
         const entry = decodeEntry(e.data);
         let result: WriteResult;
-        if (entry.kind === 'split') {
+        if (entry.kind === 'rotate') {
+          await this.applyRotate(engine, batch);
+          this.applied = e.index;
+          continue;
+        } else if (entry.kind === 'split') {
           result = await this.applySplit(entry.split, engine, batch, overlay, host);
         } else if (!containsKey(this.desc.current, entry.cmd.key)) {
           // Proposed before a split moved the key to another range: that range applies the retry.
           result = { ok: false, stale: true, deleted: false, current: undefined };
         } else {
           const cmd = entry.cmd;
-          const dedup = keys.dedupKey(this.rangeId, encoder.encode(cmd.requestId));
-          const seen = cmd.retry ? await read(dedup) : undefined;
+          const id = encoder.encode(cmd.requestId);
+          const dedup = keys.dedupKey(this.rangeId, this.dedupGeneration, id);
+          const seen = cmd.retry ? ((await read(dedup)) ?? (this.dedupGeneration > 0 ? await read(keys.dedupKey(this.rangeId, this.dedupGeneration - 1, id)) : undefined)) : undefined;
           result = seen ? decodeResult(seen) : await execute(cmd, read, put);
           if (!seen) put(dedup, encodeResult(result));
         }
@@ -212,13 +233,31 @@ export class Replica {
       const { gte, lt } = keys.dedupBounds(this.rangeId);
       for (const [k, v] of overlay) {
         const key = Buffer.from(k, 'latin1');
-        if (v !== null && Buffer.compare(key, gte) >= 0 && Buffer.compare(key, lt) < 0) batch.put(keys.dedupKey(right.id, key.subarray(10)), v);
+        if (v !== null && Buffer.compare(key, gte) >= 0 && Buffer.compare(key, lt) < 0) batch.put(keys.dedupKeyForGroup(key, right.id), v);
       }
       this.createdBySplit.push(right);
     } else {
       batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
     }
     return { ok: true, deleted: false, current: undefined };
+  }
+
+  private async applyRotate(engine: Engine, batch: WriteBatch): Promise<void> {
+    // Every replica counts from the last rotation applied, so a new leader does not rotate again right away.
+    this.ticksSinceRotate = 0;
+    this.dedupGeneration++;
+    batch.put(keys.dedupGenerationKey(this.rangeId), encodeGeneration(this.dedupGeneration));
+    if (this.dedupGeneration < 2) return;
+    const { gte, lt } = keys.dedupGenerationBounds(this.rangeId, 0, this.dedupGeneration - 1);
+    for await (const [k] of engine.range(gte, lt)) batch.del(k);
+  }
+
+  /** Leader, from the tick: time for a new generation of exactly-once records? */
+  maybeRotateDedup(everyTicks: number): boolean {
+    if (++this.ticksSinceRotate < everyTicks || this.writesSinceRotate === 0 || !this.isLeader()) return false;
+    this.ticksSinceRotate = 0;
+    this.writesSinceRotate = 0;
+    return this.raw.propose(ROTATE_DEDUP).kind === 'ok';
   }
 
   /** Read rounds confirmed by the Ready; they complete once applied catches up. */
@@ -303,4 +342,15 @@ async function execute(cmd: WriteCommand, read: (k: Uint8Array) => Promise<Uint8
       return { ok: true, deleted: false, current };
     }
   }
+}
+
+export function encodeGeneration(gen: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, gen);
+  return out;
+}
+
+export function decodeGeneration(bytes: Uint8Array): number {
+  if (bytes.byteLength !== 4) throw new Error(`bad dedup generation record of ${bytes.byteLength} bytes`);
+  return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
 }

@@ -14,8 +14,6 @@ import type { WireRange } from '../transport/index.js';
 import type { SplitCommand } from './command.js';
 import { encodeDescriptor, replicaIdFor } from '../replica/index.js';
 
-const DEDUP_ID_OFFSET = 10;
-
 /** Why the split cannot apply to `desc` (stale epoch, key outside), or undefined. */
 export function splitRejection(desc: WireRange, cmd: SplitCommand): string | undefined {
   if (desc.epoch.version !== cmd.version || desc.epoch.conf_ver !== cmd.confVer) return `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`;
@@ -51,5 +49,5 @@ export async function stageSplit(engine: Engine, batch: WriteBatch, left: WireRa
   );
   batch.put(keys.applyStateKey(right.id), encodeApplyState(INITIAL_LOG_INDEX));
   const { gte, lt } = keys.dedupBounds(left.id);
-  for await (const [k, v] of engine.range(gte, lt)) batch.put(keys.dedupKey(right.id, k.subarray(DEDUP_ID_OFFSET)), v);
+  for await (const [k, v] of engine.range(gte, lt)) batch.put(keys.dedupKeyForGroup(k, right.id), v);
 }

@@ -19,7 +19,7 @@ import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRange
 import { decodeFrame, RaftTransport, StoreServer } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, overlaps, storeOfReplica } from '../replica/index.js';
-import { Replica } from './replica.js';
+import { decodeGeneration, Replica } from './replica.js';
 import { handleKv } from './kv-service.js';
 import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
 import { changeReplicas, splitRange } from './range-admin.js';
@@ -37,6 +37,8 @@ export interface StoreConfig {
   readonly peers: Map<number, string>;
   readonly tickMs: number;
   readonly electionTick: number;
+  /** How often a range leader starts a new generation of exactly-once records (default 60 s; must exceed the clients' retry window). */
+  readonly dedupRotateMs?: number;
   /** Compact a range's Raft log once this many applied entries pile up (keeping half as a tail for slow followers). */
   readonly compactLogEntries?: number;
 }
@@ -66,6 +68,8 @@ export class Store {
   private readonly quiescing = new Set<Replica>();
   port = 0;
   private closed = false;
+  /** A new generation of exactly-once records about once a minute (see Replica.dedupGeneration). */
+  private readonly rotateEveryTicks: number;
   /** Other stores' gRPC addresses (the config's map, updated in place). */
   readonly peers: Map<number, string>;
 
@@ -75,6 +79,7 @@ export class Store {
     readonly deps: StoreDeps,
   ) {
     this.peers = cfg.peers;
+    this.rotateEveryTicks = Math.ceil((cfg.dedupRotateMs ?? 60_000) / cfg.tickMs);
     this.transport = new RaftTransport(cfg.id, (s) => this.peers.get(s), deps.timers, (s) => this.onUnreachable(s));
     this.server = new StoreServer({
       onRaftFrame: (from, payload) => this.onRaftFrame(from, payload),
@@ -118,6 +123,8 @@ export class Store {
     const applyBytes = await this.engine.get(applyKey);
     const applied = applyBytes ? decodeApplyState(applyBytes, applyKey) : 0;
     const replica = new Replica({ current: desc }, me.replica_id, storage, applied, this.deps.rng, this.cfg.electionTick);
+    const generation = await this.engine.get(keys.dedupGenerationKey(desc.id));
+    if (generation) replica.dedupGeneration = decodeGeneration(generation);
     this.replicas.set(desc.id, replica);
     this.markDirty(replica);
     return replica;
@@ -420,6 +427,7 @@ export class Store {
         continue;
       }
       if (checkCompaction && r.applied - r.storage.firstIndex() >= threshold) r.compactTo = r.applied - Math.floor(threshold / 2);
+      if (r.maybeRotateDedup(this.rotateEveryTicks)) this.metrics.proposals++;
       if (r.tickQuiesce()) this.quiescing.add(r);
       r.raw.tick();
       this.markDirty(r);

@@ -22,7 +22,7 @@ let client: RangeClient;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function start(id: number, port = 0): Promise<Store> {
-  const cfg: StoreConfig = { id, dir: join(dir, `s${id}`), listen: `127.0.0.1:${port}`, peers, tickMs: 50, electionTick: 10, compactLogEntries: 60 };
+  const cfg: StoreConfig = { id, dir: join(dir, `s${id}`), listen: `127.0.0.1:${port}`, peers, tickMs: 50, electionTick: 10, compactLogEntries: 60, dedupRotateMs: 1_000 };
   const s = await Store.open(cfg, { clock: systemClock, timers: systemTimers, rng: new SeededRng(id), logger: silentLogger });
   peers.set(id, `127.0.0.1:${s.port}`);
   stores.set(id, s);
@@ -177,5 +177,30 @@ describe('stores over gRPC on loopback', () => {
     const [mine, theirs] = [await dump(back), await dump(leader)];
     expect(mine.length).toBeGreaterThan(240); // 240 values + their dedup records
     expect(mine).toEqual(theirs);
+  });
+
+  it('keeps exactly-once records in generations: a retry within the window is recognised, older ones are dropped', async () => {
+    const key = new TextEncoder().encode(keyFor(515151));
+    const range = client.rangeFor(key);
+    const cas = { op: 'cas', key, has_expect: false, value: new TextEncoder().encode('once'), has_value: true, request_id: 'gen-cas' };
+    expect((await client.send(cas)).error).toBe('');
+    expect((await client.send({ ...cas, retry: true })).error).toBe('');
+    // Writes for about four rotation periods: the leader rotates once a second while the range takes writes.
+    const until = Date.now() + 4_500;
+    for (let i = 0; Date.now() < until; i++) expect((await client.put(keyFor(515152 + (i % 20)), `w${i}`)).error).toBe('');
+    const leader = [...stores.values()].find((s) => s.replicas.get(range.id)!.isLeader())!;
+    const replica = leader.replicas.get(range.id)!;
+    expect(replica.dedupGeneration).toBeGreaterThanOrEqual(3);
+    // Only the current and the previous generation remain.
+    const { keys } = await import('../../src/storage/index.js');
+    const old = keys.dedupGenerationBounds(range.id, 0, replica.dedupGeneration - 1);
+    let stale = 0;
+    for await (const _ of leader.engine.range(old.gte, old.lt)) stale++;
+    expect(stale).toBe(0);
+    // Beyond the window the first cas is forgotten: a resend executes again and finds the key present.
+    const late = await client.send({ ...cas, retry: true });
+    expect(late.error).toBe('CONFLICT');
+    // Every replica agrees on the generation.
+    await waitFor(() => [...stores.values()].every((s) => s.replicas.get(range.id)!.dedupGeneration === replica.dedupGeneration));
   });
 });
