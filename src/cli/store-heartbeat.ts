@@ -1,8 +1,9 @@
 /**
  * A store's link to the placement driver: registration (the PD allocates an
  * id when none is given; it is kept in the data directory), then a heartbeat
- * per second with every replica's descriptor and, for the ranges it leads,
- * their approximate size. The answers bring the addresses of the other stores
+ * per second with the descriptors of the ranges it leads and of those that
+ * changed, and every tenth second a full report: every replica, with the
+ * approximate size of the ranges it leads. The answers bring the addresses of the other stores
  * (so a store that joins can reach everyone) and the replicas to destroy
  * (removed from their range while this store was away).
  */
@@ -11,10 +12,12 @@ import { join } from 'node:path';
 import type { Logger, Timers } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
 import { leaderStats } from '../store/index.js';
-import type { PdClient, WireRangeStat } from '../transport/index.js';
+import type { PdClient, WireRange, WireRangeStat } from '../transport/index.js';
 
-/** Sizing a range scans it: do it on every tenth heartbeat only. */
+/** Every tenth heartbeat is full: all replicas, freshly sized (sizing scans the range). */
 const SIZE_EVERY = 10;
+
+const epochOf = (r: WireRange) => `${r.epoch.version}/${r.epoch.conf_ver}`;
 
 /** The store id: the flag's, else the one kept in `dir`, else a new one from the PD (then kept). */
 export async function resolveStoreId(pd: PdClient, dir: string, flagId: number, address: string): Promise<number> {
@@ -33,6 +36,8 @@ export async function resolveStoreId(pd: PdClient, dir: string, flagId: number, 
 export class StoreHeartbeat {
   private beats = 0;
   private readonly sizes = new Map<number, { bytes: number; keys: number }>();
+  /** The epoch of each range as last reported. */
+  private readonly reported = new Map<number, string>();
   private readonly timer: { unref(): void };
   private inFlight = false;
 
@@ -55,8 +60,10 @@ export class StoreHeartbeat {
     if (this.inFlight) return;
     this.inFlight = true;
     try {
-      const ranges = await this.stats();
-      const res = await this.pd.call('StoreHeartbeat', { store: this.store.cfg.id, address: this.address, pid: process.pid, ranges }, 3_000);
+      const full = this.beats % SIZE_EVERY === 0;
+      const ranges = await this.stats(full);
+      const res = await this.pd.call('StoreHeartbeat', { store: this.store.cfg.id, address: this.address, pid: process.pid, ranges, full }, 3_000);
+      for (const r of ranges) this.reported.set(r.range.id, epochOf(r.range));
       for (const s of res.stores) if (s.id !== this.store.cfg.id && s.address) this.store.peers.set(s.id, s.address);
       for (const rangeId of res.destroy_ranges) {
         this.logger.info({ range: rangeId }, 'destroying a replica the placement driver says was removed');
@@ -71,15 +78,20 @@ export class StoreHeartbeat {
     }
   }
 
-  private async stats(): Promise<WireRangeStat[]> {
-    if (this.beats++ % SIZE_EVERY === 0) {
+  /** Every replica on a full beat (with fresh sizes); otherwise the ones this store leads and the ones that changed. */
+  private async stats(full: boolean): Promise<WireRangeStat[]> {
+    this.beats++;
+    if (full) {
       this.sizes.clear();
       for (const s of await leaderStats(this.store)) this.sizes.set(s.range.id, { bytes: s.approx_bytes, keys: s.approx_keys });
     }
-    return [...this.store.replicas.values()].map((r) => {
+    const out: WireRangeStat[] = [];
+    for (const r of this.store.replicas.values()) {
+      if (!full && !r.isLeader() && this.reported.get(r.rangeId) === epochOf(r.desc.current)) continue;
       const size = this.sizes.get(r.rangeId);
-      return { range: r.desc.current, leader_store: r.leaderStore(), approx_bytes: size?.bytes ?? 0, approx_keys: size?.keys ?? 0 };
-    });
+      out.push({ range: r.desc.current, leader_store: r.leaderStore(), approx_bytes: size?.bytes ?? 0, approx_keys: size?.keys ?? 0 });
+    }
+    return out;
   }
 
   close(): void {

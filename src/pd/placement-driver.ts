@@ -172,7 +172,8 @@ export class PlacementDriver {
           // A replica removed from its range that never learned it: garbage.
           if (isNewer(known.desc, stat.range) && known.desc.epoch.conf_ver > stat.range.epoch.conf_ver && !known.desc.replicas.some((r) => r.store === req.store)) destroy.push(stat.range.id);
         }
-        this.recreateMissing(l, s, req.ranges);
+        // Only a full report shows what the store lacks.
+        if (req.full) this.recreateMissing(l, s, req.ranges);
         return { stores: this.storeInfos(l), destroy_ranges: destroy };
       }) as ReturnType<PdHandlers['StoreHeartbeat']>,
 
