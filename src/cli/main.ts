@@ -97,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
     case 'kv':
       if (args.flags.has('help')) return print(KV_HELP);
       return kvCommand(args);
+    case 'sql':
+    case 'shell':
+      console.error(`raftshard: "${command}" needs the SQL layer, which is not built yet (see README, Roadmap)`);
+      return 2;
     case undefined:
     case 'help':
     case '--help':
