@@ -2,11 +2,11 @@
  * The multi-Raft host: thousands of range replicas in one process, one
  * LevelDB, one event loop. Each turn of the loop:
  *   1. proposes the writes and starts the read rounds that arrived (batched per range);
- *   2. gathers the Ready of every range with work and persists them ALL in one
- *      write batch with one fsync (group commit across ranges);
- *   3. sends their messages (one frame per peer store);
- *   4. applies committed entries of all ranges in one batch, whose applied
- *      index is written atomically with the data;
+ *   2. gathers the Ready of every range with work; sends leaders' appends;
+ *   3. applies committed entries of all ranges into the batch that persists
+ *      the new entries of all ranges: ONE write with one fsync per turn (group
+ *      commit across ranges; applied index atomic with data and log);
+ *   4. sends the other messages (one frame per peer store);
  *   5. answers clients, advances.
  * Idle ranges quiesce (no ticks, no heartbeats); one liveness heartbeat per
  * store pair per tick lets quiesced followers notice a dead leader's store.
@@ -209,6 +209,16 @@ export class Store {
     this.transport.flush();
     this.metrics.readiesPerLoop.sum += work.length;
     this.metrics.readiesPerLoop.count++;
+    // Committed entries are applied into the same batch that persists the new ones: one
+    // LevelDB write per turn, atomic, so a crash keeps both or neither (and the applied
+    // index never runs ahead of the log it came from).
+    const answers = [];
+    for (const [r, rd] of work) {
+      r.onSoftState(rd);
+      answers.push(...(await r.apply(rd, this.engine, batch, this.applyHost)));
+      this.metrics.appliedEntries += rd.committedEntries.length;
+      r.collectReadStates(rd);
+    }
     if (batch.size > 0) {
       await batch.write(this.engine);
       if (batch.sync) {
@@ -225,15 +235,6 @@ export class Store {
     }
     this.transport.flush();
 
-    const applyBatch = new WriteBatch();
-    const answers = [];
-    for (const [r, rd] of work) {
-      r.onSoftState(rd);
-      answers.push(...(await r.apply(rd, this.engine, applyBatch, this.applyHost)));
-      this.metrics.appliedEntries += rd.committedEntries.length;
-      r.collectReadStates(rd);
-    }
-    if (applyBatch.size > 0) await applyBatch.write(this.engine);
     for (const [r] of work) await this.afterApply(r);
     for (const [waiter, result] of answers) waiter.resolve(result);
     for (const [r, rd] of work) {
