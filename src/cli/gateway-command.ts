@@ -1,4 +1,5 @@
 /** `raftshard gateway`: the HTTP API over a set of stores. */
+import { readFileSync } from 'node:fs';
 import { DbError } from '../common/index.js';
 import { buildApp, KvRouter } from '../gateway/index.js';
 import { createLogger, systemClock, systemTimers } from '../runtime/index.js';
@@ -7,7 +8,7 @@ import { splitHostPort } from './metrics-server.js';
 import { PdClient } from '../transport/index.js';
 import { exitWithParent } from './exit-with-parent.js';
 
-export const GATEWAY_HELP = `Usage: raftshard gateway --pd ADDR[,ADDR...] [--listen HOST:PORT]
+export const GATEWAY_HELP = `Usage: raftshard gateway --pd ADDR[,ADDR...] [--listen HOST:PORT] [--config FILE]
 
 Serves the HTTP API (key-value, /admin/*, /health, /metrics). It learns the
 ranges and stores from the placement driver, routes each request to the leader
@@ -16,12 +17,15 @@ before answering 503. It keeps no state: run as many as you like.
 
 Options:
   --pd LIST           placement driver members, e.g. 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083
-  --listen HOST:PORT  HTTP address (default 127.0.0.1:8080)`;
+  --listen HOST:PORT  HTTP address (default 127.0.0.1:8080)
+  --config FILE       JSON with the same settings (see config/gateway.json); flags override it`;
 
 export async function gatewayCommand(args: ParsedArgs): Promise<void> {
-  const pdFlag = args.flags.get('pd');
-  if (typeof pdFlag !== 'string') throw new DbError('BAD_REQUEST', '--pd is required (run "raftshard gateway --help")');
-  const listen = typeof args.flags.get('listen') === 'string' ? String(args.flags.get('listen')) : '127.0.0.1:8080';
+  const file = (args.flags.has('config') ? JSON.parse(readFileSync(String(args.flags.get('config')), 'utf8')) : {}) as { pd?: string; listen?: string };
+  const flag = (name: string) => (typeof args.flags.get(name) === 'string' ? String(args.flags.get(name)) : undefined);
+  const pdFlag = flag('pd') ?? file.pd;
+  if (!pdFlag) throw new DbError('BAD_REQUEST', '--pd is required (run "raftshard gateway --help")');
+  const listen = flag('listen') ?? file.listen ?? '127.0.0.1:8080';
   const [host, port] = splitHostPort(listen);
   const logger = createLogger('gateway');
   exitWithParent();
