@@ -177,7 +177,15 @@ export class PlacementDriver {
         return { stores: this.storeInfos(l), destroy_ranges: destroy };
       }) as ReturnType<PdHandlers['StoreHeartbeat']>,
 
-    Tso: (req) => this.serve(async (l) => ({ first: await l.tso.take(Math.max(1, req.count)) })) as ReturnType<PdHandlers['Tso']>,
+    Tso: (req) =>
+      this.serve(async (l) => {
+        const first = await l.tso.take(Math.max(1, req.count));
+        // Taken first, then leadership confirmed by a quorum (a linearizable read): a leader
+        // deposed meanwhile fails here instead of answering below what its successor hands out.
+        await this.group.get('meta/tso');
+        if (this.group.term() !== l.term) throw new DbError('UNAVAILABLE', 'placement driver leadership changed');
+        return { first };
+      }) as ReturnType<PdHandlers['Tso']>,
 
     AllocId: () => this.serve(async (l) => ({ id: await l.ids.take(1) })) as ReturnType<PdHandlers['AllocId']>,
 
