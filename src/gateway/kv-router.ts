@@ -9,7 +9,7 @@
 import { DbError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
-import { BatchingKvClient, StoreClient } from '../transport/index.js';
+import { BatchingKvClient, isNewer, overlaps, StoreClient } from '../transport/index.js';
 import type { PdClient } from '../transport/index.js';
 
 export class UnavailableError extends DbError {
@@ -152,10 +152,3 @@ export class KvRouter {
   }
 }
 
-function isNewer(a: WireRange, b: WireRange): boolean {
-  return a.epoch.version > b.epoch.version || (a.epoch.version === b.epoch.version && a.epoch.conf_ver > b.epoch.conf_ver);
-}
-
-function overlaps(a: WireRange, b: WireRange): boolean {
-  return !(a.end.byteLength > 0 && Buffer.compare(a.end, b.start) <= 0) && !(b.end.byteLength > 0 && Buffer.compare(b.end, a.start) <= 0);
-}

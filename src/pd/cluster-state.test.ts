@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { replicaIdFor } from '../replica/index.js';
 import type { WireRange } from '../transport/index.js';
-import { ClusterState, isNewer } from './cluster-state.js';
+import { ClusterState } from './cluster-state.js';
+import { isNewer } from '../transport/index.js';
 import type { StoreState } from './cluster-state.js';
 
 const enc = new TextEncoder();

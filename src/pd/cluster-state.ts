@@ -4,6 +4,7 @@
  * is only kept in memory (leaders, sizes, liveness, pids).
  */
 import type { WireRange } from '../transport/index.js';
+import { isNewer } from '../transport/index.js';
 
 export interface StoreState {
   readonly id: number;
@@ -87,8 +88,4 @@ export class ClusterState {
     else this.ranges.set(desc.id, { desc, leader: 0, approxBytes: 0, approxKeys: 0 });
     return true;
   }
-}
-
-export function isNewer(a: WireRange, b: WireRange): boolean {
-  return a.epoch.version > b.epoch.version || (a.epoch.version === b.epoch.version && a.epoch.conf_ver > b.epoch.conf_ver);
 }

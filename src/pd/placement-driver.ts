@@ -8,10 +8,10 @@
  */
 import { DbError } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
-import { decodeDescriptor, encodeDescriptor, overlaps, rangesFromSplits } from '../replica/index.js';
+import { decodeDescriptor, encodeDescriptor, rangesFromSplits } from '../replica/index.js';
 import type { PdHandlers, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
-import { StoreClient } from '../transport/index.js';
-import { ClusterState, isNewer } from './cluster-state.js';
+import { isNewer, overlaps, StoreClient } from '../transport/index.js';
+import { ClusterState } from './cluster-state.js';
 import type { StoreState } from './cluster-state.js';
 import type { PdGroup } from './group.js';
 import { Operators } from './operators.js';

@@ -4,6 +4,6 @@
  * exactly-once session table. The multi-group Ready loop still lives in
  * store/ (see its header).
  */
-export { containsKey, decodeDescriptor, encodeDescriptor, evenSplits, overlaps, rangesFromSplits, replicaIdFor, sameEpoch, storeOfReplica, withMembership } from './range-descriptor.js';
+export { containsKey, decodeDescriptor, encodeDescriptor, evenSplits, rangesFromSplits, replicaIdFor, sameEpoch, storeOfReplica, withMembership } from './range-descriptor.js';
 export { SessionTable } from './sessions.js';
 export type { Session, SessionCheck } from './sessions.js';

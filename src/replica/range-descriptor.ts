@@ -33,12 +33,6 @@ export function containsKey(desc: WireRange, key: Uint8Array): boolean {
   return Buffer.compare(key, desc.start) >= 0 && (desc.end.length === 0 || Buffer.compare(key, desc.end) < 0);
 }
 
-export function overlaps(a: WireRange, b: WireRange): boolean {
-  const aBeforeB = a.end.byteLength > 0 && Buffer.compare(a.end, b.start) <= 0;
-  const bBeforeA = b.end.byteLength > 0 && Buffer.compare(b.end, a.start) <= 0;
-  return !aBeforeB && !bBeforeA;
-}
-
 export function sameEpoch(desc: WireRange, epoch: { version: number; conf_ver: number } | undefined): boolean {
   return epoch !== undefined && epoch.version === desc.epoch.version && epoch.conf_ver === desc.epoch.conf_ver;
 }

@@ -5,6 +5,7 @@
  */
 export { PdMemberClient, StoreClient, StoreServer } from './grpc.js';
 export { PdClient } from './pd-client.js';
+export { isNewer, overlaps } from './range-order.js';
 export { BatchingKvClient } from './batching-client.js';
 export type { RaftStream } from './grpc.js';
 export { RaftTransport } from './raft-transport.js';

@@ -6,25 +6,15 @@
  * replica; the leader fills it by snapshot. Proven the way a user would: with
  * another store paused, the right range still needs that replica for quorum.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/ports.js';
+import type { LocalCluster } from '../support/local.js';
+import { startLocal } from '../support/local.js';
 
-const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'raftshard-missed-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let url = '';
-let local: ChildProcess;
+let local: LocalCluster;
 const paused = new Set<number>();
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const call = (method: string, path: string, body?: unknown) => local.call(method, path, body);
 
 /** `count` acknowledged writes to the left half (or as many as fit in `maxMs`). */
 async function hammer(count: number, maxMs = 60_000): Promise<number> {
@@ -39,24 +29,12 @@ async function hammer(count: number, maxMs = 60_000): Promise<number> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  local = spawn(process.execPath, [CLI, 'local', '--dir', dir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
-  local.stderr!.resume();
-  await new Promise<void>((resolve, reject) => {
-    local.stdout!.on('data', (d: Buffer) => d.toString().includes('raftshard is ready') && resolve());
-    local.once('exit', (code) => reject(new Error(`local exited with ${code}`)));
-  });
+  local = await startLocal();
 }, 60_000);
 
 afterAll(async () => {
   for (const pid of paused) process.kill(pid, 'SIGCONT');
-  await new Promise<void>((resolve) => {
-    local.removeAllListeners('exit');
-    local.once('exit', () => resolve());
-    local.kill('SIGINT');
-  });
-  rmSync(dir, { recursive: true, force: true });
+  await local.stop();
 });
 
 describe('a store that missed a split', () => {

@@ -5,19 +5,12 @@
  * with SIGSTOP, so the supervisor does not restart it) its replicas are
  * rebuilt on the other stores. No acknowledged write is lost on the way.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../support/ports.js';
+import type { LocalCluster } from '../support/local.js';
+import { startLocal } from '../support/local.js';
 
-const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'raftshard-sched-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let url = '';
-let local: ChildProcess;
+let local: LocalCluster;
 let paused = 0;
 
 interface RangeInfo {
@@ -28,10 +21,7 @@ interface RangeInfo {
   leader: number | null;
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const call = (method: string, path: string, body?: unknown) => local.call(method, path, body);
 
 const ranges = async () => (await call('GET', '/admin/ranges')).json.ranges as RangeInfo[];
 
@@ -46,25 +36,12 @@ async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | und
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const args = ['local', '--dir', dir, '--port', String(port), '--stores', '4', '--split-bytes', '6000', '--replace-after-ms', '2000'];
-  local = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
-  local.stderr!.resume();
-  await new Promise<void>((resolve, reject) => {
-    local.stdout!.on('data', (d: Buffer) => d.toString().includes('raftshard is ready') && resolve());
-    local.once('exit', (code) => reject(new Error(`local exited with ${code}`)));
-  });
+  local = await startLocal(['--stores', '4', '--split-bytes', '6000', '--replace-after-ms', '2000']);
 }, 60_000);
 
 afterAll(async () => {
   if (paused) process.kill(paused, 'SIGCONT');
-  await new Promise<void>((resolve) => {
-    local.removeAllListeners('exit');
-    local.once('exit', () => resolve());
-    local.kill('SIGINT');
-  });
-  rmSync(dir, { recursive: true, force: true });
+  await local.stop();
 });
 
 const written = new Map<string, string>();

@@ -1,0 +1,50 @@
+/**
+ * `raftshard local` as a child process for end-to-end tests: started on a
+ * free port in a temporary directory, ready once it prints its URL, stopped
+ * with Ctrl-C (SIGINT) and its directory removed.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
+
+export interface LocalCluster {
+  readonly url: string;
+  readonly port: number;
+  /** One JSON request to the gateway (15 s timeout). */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+export async function startLocal(extraArgs: string[] = []): Promise<LocalCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'raftshard-e2e-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'local', '--dir', dir, '--port', String(port), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
+  child.stderr!.resume();
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('raftshard is ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`raftshard local exited with ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    call: async (method, path, body) => {
+      const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGINT');
+      }),
+  };
+}
