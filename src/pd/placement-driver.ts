@@ -9,7 +9,7 @@
 import { DbError } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { decodeDescriptor, encodeDescriptor, rangesFromSplits } from '../replica/index.js';
-import type { PdHandlers, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
+import type { PdHandlers, PdMemberClient, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
 import { isNewer, overlaps, StoreClient } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
 import type { StoreState } from './cluster-state.js';
@@ -72,13 +72,13 @@ export class PlacementDriver {
   private busy = false;
   private readonly timer: { unref(): void };
   private closed = false;
-  private readonly memberClients = new Map<number, import('../transport/index.js').PdMemberClient>();
+  private readonly memberClients = new Map<number, PdMemberClient>();
 
   constructor(
     private readonly cfg: PdConfig,
     private readonly group: PdGroup,
     private readonly deps: PdDeps,
-    private readonly memberClient: (address: string) => import('../transport/index.js').PdMemberClient,
+    private readonly memberClient: (address: string) => PdMemberClient,
   ) {
     this.timer = deps.timers.setInterval(() => void this.background(), cfg.scheduleMs);
   }
@@ -417,11 +417,6 @@ export class PlacementDriver {
     }
     const transfer = planLeaderTransfer(l.state, now);
     if (transfer) await l.operators.transferLeader(transfer.range, transfer.to);
-  }
-
-  /** The store state, for tests and metrics. */
-  get cluster(): { stores: ReadonlyMap<number, StoreState> } | undefined {
-    return this.leadership?.state;
   }
 
   close(): void {
