@@ -8,6 +8,7 @@
  * contiguous with three voters per range, and /health is 200.
  * CHAOS_SEED=<n> replays a run's choice of faults (timings still vary).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../support/local.js';
 import { startLocal } from '../support/local.js';
@@ -25,6 +26,21 @@ interface RangeInfo {
   end: string;
   replicas: { store: number; role: string }[];
   leader: number | null;
+}
+
+/**
+ * Signals a process of this cluster; false if it is gone (the PD may still
+ * list the pid of a child that was restarted). The command line is checked
+ * first, so a reused pid never reaches another process.
+ */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(local.dir)) return false;
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A small seeded generator (the test's own: src/ code never draws randomness itself). */
@@ -45,7 +61,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const pid of paused) process.kill(pid, 'SIGCONT');
+  for (const pid of paused) signal(pid, 'SIGCONT');
   await local.stop();
 });
 
@@ -83,28 +99,26 @@ describe(`chaos (CHAOS_SEED=${SEED})`, () => {
         log.push(`transfer ${r.id} ->${to}: ${res.status}`);
       } else if (fault === 3 && up.length > 0) {
         const victim = up[pick(up.length)];
-        process.kill(victim.pid!, 'SIGKILL');
-        log.push(`kill -9 store ${victim.id}`);
+        if (signal(victim.pid!, 'SIGKILL')) log.push(`kill -9 store ${victim.id}`);
       } else if (fault === 4 && up.length > 0) {
         const victim = up[pick(up.length)];
-        process.kill(victim.pid!, 'SIGSTOP');
-        paused.add(victim.pid!);
-        log.push(`pause store ${victim.id}`);
-        await sleep(1_000 + pick(4_000));
-        process.kill(victim.pid!, 'SIGCONT');
-        paused.delete(victim.pid!);
+        const pause = 1_000 + pick(4_000);
+        if (signal(victim.pid!, 'SIGSTOP')) {
+          paused.add(victim.pid!);
+          log.push(`pause store ${victim.id} for ${pause} ms`);
+          await sleep(pause);
+          signal(victim.pid!, 'SIGCONT');
+          paused.delete(victim.pid!);
+        }
       } else if (fault === 5) {
         const members = ((await api('GET', '/admin/pd')).json?.members ?? []) as { pid: number | null; leader: boolean }[];
         const leader = members.find((m) => m.leader && m.pid);
-        if (leader) {
-          process.kill(leader.pid!, 'SIGKILL');
-          log.push('kill -9 pd leader');
-        }
+        if (leader && signal(leader.pid!, 'SIGKILL')) log.push('kill -9 pd leader');
       }
       await sleep(500 + pick(1_500));
     }
     // Heal: everything runs again; the PD repairs and rebalances on its own.
-    for (const pid of paused) process.kill(pid, 'SIGCONT');
+    for (const pid of paused) signal(pid, 'SIGCONT');
     paused.clear();
     let ranges: RangeInfo[] = [];
     const deadline = Date.now() + 60_000;
@@ -121,6 +135,9 @@ describe(`chaos (CHAOS_SEED=${SEED})`, () => {
     expect(report.violations, context).toEqual([]);
     expect(report.unexpected, context).toEqual([]);
     expect(report.acked, context).toBeGreaterThan(100);
+    // The nemesis really struck: processes died or stopped, and the topology changed.
+    expect(log.filter((l) => l.startsWith('kill') || l.startsWith('pause')).length, context).toBeGreaterThan(0);
+    expect(log.filter((l) => / 200$/.test(l)).length, context).toBeGreaterThan(0);
     // The table is contiguous from "" to "".
     expect(ranges[0].start).toBe('');
     expect(ranges.at(-1)!.end).toBe('');

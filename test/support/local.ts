@@ -15,6 +15,8 @@ const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 export interface LocalCluster {
   readonly url: string;
   readonly port: number;
+  /** Its data directory: every child's command line names it. */
+  readonly dir: string;
   /** One JSON request to the gateway (15 s timeout). */
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -33,6 +35,7 @@ export async function startLocal(extraArgs: string[] = []): Promise<LocalCluster
   return {
     url,
     port,
+    dir,
     call: async (method, path, body) => {
       const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
