@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCluster } from '../support/local.js';
+import type { LocalCluster, RangeInfo } from '../support/local.js';
 import { startLocal } from '../support/local.js';
 import { GatewayLoad, httpJson } from '../support/gateway-load.js';
 
@@ -19,14 +19,6 @@ const NEMESIS_MS = 45_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let local: LocalCluster;
 const paused = new Set<number>();
-
-interface RangeInfo {
-  id: number;
-  start: string;
-  end: string;
-  replicas: { store: number; role: string }[];
-  leader: number | null;
-}
 
 /**
  * Signals a process of this cluster; false if it is gone (the PD may still

@@ -6,20 +6,12 @@
  * rebuilt on the other stores. No acknowledged write is lost on the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCluster } from '../support/local.js';
+import type { LocalCluster, RangeInfo } from '../support/local.js';
 import { startLocal } from '../support/local.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let local: LocalCluster;
 let paused = 0;
-
-interface RangeInfo {
-  id: number;
-  start: string;
-  end: string;
-  replicas: { store: number; role: string }[];
-  leader: number | null;
-}
 
 const call = (method: string, path: string, body?: unknown) => local.call(method, path, body);
 

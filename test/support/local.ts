@@ -12,6 +12,15 @@ import { freePort } from './ports.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 
+/** A range as GET /admin/ranges shows it (the fields these tests read). */
+export interface RangeInfo {
+  id: number;
+  start: string;
+  end: string;
+  replicas: { store: number; role: string }[];
+  leader: number | null;
+}
+
 export interface LocalCluster {
   readonly url: string;
   readonly port: number;
