@@ -13,7 +13,7 @@
  * on stores 1..3. On failure the cluster's state (/health, /admin/pd,
  * /admin/stores, /admin/ranges) and the processes' output are printed.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -562,4 +562,23 @@ describe('cluster operations over HTTP against raftshard local', () => {
     expect(shape(await getRanges()), 'bad admin requests changed the range table').toEqual(shape(before));
     expect((await api('GET', '/health')).status).toBe(200);
   }, 60_000);
+
+  it('the raftshard CLI drives the same cluster: kv put/get/scan, ranges and stores (--json and tables), split', async () => {
+    const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args, '--gateway', url], { encoding: 'utf8', timeout: 60_000 });
+    expect(cli('kv', 'put', 'cli-key', 'cli value').trim()).toBe('OK');
+    expect(cli('kv', 'get', 'cli-key').trim()).toBe('cli value');
+    expect(cli('kv', 'scan', 'cli-', 'cli-z')).toContain('cli-key');
+    const ranges = JSON.parse(cli('ranges', '--json')) as { ranges: RangeInfo[] };
+    expect(shape(ranges.ranges)).toEqual(shape(await getRanges()));
+    const table = cli('ranges');
+    expect(table.split('\n')[0]).toMatch(/ID\s+START\s+END/);
+    expect(table.split('\n').filter((l) => /^\s*\d+\s/.test(l)).length).toBe(ranges.ranges.length);
+    const stores = JSON.parse(cli('stores', '--json')) as { stores: StoreInfo[] };
+    expect(stores.stores.map((st) => st.id)).toEqual((await getStores()).map((st) => st.id));
+    const split = JSON.parse(cli('split', 'cli-m', '--json')) as { left: RangeInfo; right: RangeInfo };
+    expect(split.right.start).toBe('cli-m');
+    expect(split.left.end).toBe('cli-m');
+    // A missing key: exit code 1 and the error on stderr.
+    expect(() => cli('kv', 'get', 'cli-missing')).toThrow();
+  }, 120_000);
 });
