@@ -85,6 +85,7 @@ export async function pdCommand(args: ParsedArgs): Promise<void> {
     { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
     handlers,
   );
+  await store.claimDataDir();
   // Every member creates the same group; on later starts this is a no-op.
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
   const group = new StorePdGroup(store, id);

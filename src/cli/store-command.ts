@@ -92,7 +92,15 @@ export async function storeCommand(args: ParsedArgs): Promise<void> {
     { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
   );
   const heartbeat = pd ? new StoreHeartbeat(store, pd, advertise, systemTimers, logger) : undefined;
-  await heartbeat?.register();
+  if (!heartbeat) await store.claimDataDir();
+  try {
+    await heartbeat?.start();
+  } catch (err) {
+    // Refused by the placement driver: serving at all could vote with forgotten state.
+    logger.fatal({ err: (err as Error).message }, 'placement driver refused this store; exiting');
+    console.error(`raftshard: ${(err as Error).message}`);
+    process.exit(3);
+  }
   const metricsAddr = str('metrics', file.metrics);
   const metrics = metricsAddr ? await serveMetrics(metricsAddr, () => store.renderMetrics()) : undefined;
   console.log(`store ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);

@@ -24,7 +24,7 @@ export async function resolveStoreId(pd: PdClient, dir: string, flagId: number, 
   const file = join(dir, 'STORE_ID');
   if (flagId !== 0) return flagId;
   if (existsSync(file)) return Number(readFileSync(file, 'utf8').trim());
-  const { id } = await pd.call('RegisterStore', { id: 0, address, pid: process.pid }, 60_000);
+  const { id } = await pd.call('RegisterStore', { id: 0, address, pid: process.pid, fresh: true }, 60_000);
   mkdirSync(dir, { recursive: true });
   const fd = openSync(file, 'w');
   writeSync(fd, `${id}\n`);
@@ -38,7 +38,7 @@ export class StoreHeartbeat {
   private readonly sizes = new Map<number, { bytes: number; keys: number }>();
   /** The epoch of each range as last reported. */
   private readonly reported = new Map<number, string>();
-  private readonly timer: { unref(): void };
+  private timer: { unref(): void } | undefined;
   private inFlight = false;
 
   constructor(
@@ -47,13 +47,23 @@ export class StoreHeartbeat {
     private readonly address: string,
     private readonly timers: Timers,
     private readonly logger: Logger,
-    intervalMs = 1_000,
-  ) {
-    this.timer = timers.setInterval(() => void this.beat(), intervalMs);
+    private readonly intervalMs = 1_000,
+  ) {}
+
+  /**
+   * Registers, then heartbeats; throws if the PD refuses this store (it lost
+   * the data its replicas had), in which case it must not take part at all.
+   */
+  async start(): Promise<void> {
+    await this.register();
+    this.timer ??= this.timers.setInterval(() => void this.beat(), this.intervalMs);
   }
 
-  async register(): Promise<void> {
-    await this.pd.call('RegisterStore', { id: this.store.cfg.id, address: this.address, pid: process.pid }, 60_000);
+  private async register(): Promise<void> {
+    const res = await this.pd.call('RegisterStore', { id: this.store.cfg.id, address: this.address, pid: process.pid, fresh: this.store.fresh }, 60_000);
+    if (res.error) throw new Error(res.error);
+    // Accepted: from now on the directory and its replicas are this store's.
+    await this.store.claimDataDir();
   }
 
   private async beat(): Promise<void> {
@@ -95,6 +105,6 @@ export class StoreHeartbeat {
   }
 
   close(): void {
-    this.timers.clearInterval(this.timer);
+    if (this.timer) this.timers.clearInterval(this.timer);
   }
 }

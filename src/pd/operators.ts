@@ -17,6 +17,7 @@ import type { WireRange } from '../transport/index.js';
 import type { ClusterState, RangeState } from './cluster-state.js';
 
 const STEP_DEADLINE_MS = 30_000;
+const TRANSFER_DEADLINE_MS = 15_000;
 const RETRYABLE = /^(NOT_LEADER|EPOCH_NOT_MATCH|UNAVAILABLE|RANGE_NOT_FOUND)|does not lead|still leads/;
 
 export interface OperatorDeps {
@@ -59,8 +60,8 @@ export class Operators {
    * replicas, following NOT_LEADER hints, until it succeeds or the deadline.
    * The step gets the freshest descriptor the leader holds.
    */
-  private async onLeader<T>(rangeId: number, step: (client: StoreClient, desc: WireRange) => Promise<T>): Promise<T> {
-    const deadline = this.deps.clock.monotonic() + STEP_DEADLINE_MS;
+  private async onLeader<T>(rangeId: number, step: (client: StoreClient, desc: WireRange) => Promise<T>, deadlineMs = STEP_DEADLINE_MS): Promise<T> {
+    const deadline = this.deps.clock.monotonic() + deadlineMs;
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
       // A deposed PD leader must not keep driving changes next to the new one's.
@@ -159,8 +160,11 @@ export class Operators {
     const r = this.range(rangeId);
     this.client(to);
     if (!r.desc.replicas.some((rep) => rep.store === to && rep.role === 'voter')) throw new DbError('BAD_REQUEST', `range ${rangeId} has no voter on store ${to}`);
-    const deadline = this.deps.clock.monotonic() + STEP_DEADLINE_MS;
+    const deadline = this.deps.clock.monotonic() + TRANSFER_DEADLINE_MS;
+    const target = this.deps.state.stores.get(to)!;
     for (let attempt = 0; ; attempt++) {
+      // A target that went down will not take over: give up now rather than hold the operator queue.
+      if (this.deps.state.liveness(target, this.deps.clock.monotonic()) === 'down') throw new DbError('UNAVAILABLE', `range ${rangeId}: store ${to} is down`);
       const status = await this.client(to)
         .ranges(2_000)
         .then((res) => res.ranges.find((s) => s.range.id === rangeId))
@@ -169,7 +173,7 @@ export class Operators {
         r.leader = to;
         return;
       }
-      if (attempt % 20 === 0) await this.onLeader(rangeId, (c) => c.transferLeader(rangeId, to)).catch(() => {});
+      if (attempt % 20 === 0) await this.onLeader(rangeId, (c) => c.transferLeader(rangeId, to), 3_000).catch(() => {});
       if (this.deps.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `range ${rangeId}: leadership did not move to store ${to}`);
       await this.sleep(100);
     }

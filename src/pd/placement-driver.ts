@@ -233,9 +233,15 @@ export class PlacementDriver {
     return run;
   }
 
-  private async register(l: Leadership, req: { id: number; address: string; pid: number }): Promise<{ id: number; error: string }> {
+  private async register(l: Leadership, req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ id: number; error: string }> {
+    const hostsReplicas = (store: number) => [...l.state.ranges.values()].some((r) => r.desc.replicas.some((rep) => rep.store === store));
+    // A store that comes back without the data its replicas acknowledged must not vote as them again.
+    if (req.id !== 0 && req.fresh && hostsReplicas(req.id)) {
+      return { id: req.id, error: `store ${req.id} has replicas but started on an empty data directory: it lost its data; start it with a new id (or without --id) so that the placement driver replaces its replicas` };
+    }
     let id = req.id;
-    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address)?.id ?? (await l.ids.take(1));
+    // Reusing an address's id is for a retried registration, never for a store whose replicas are gone.
+    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id))?.id ?? (await l.ids.take(1));
     const known = l.state.stores.get(id);
     if (!known || known.address !== req.address) {
       await this.group.put(storeKey(id), JSON.stringify({ id, address: req.address }));

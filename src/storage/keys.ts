@@ -3,12 +3,13 @@
  * components/keys and CockroachDB's pkg/keys). One LevelDB holds the Raft state
  * of thousands of groups and the data of every range, under disjoint prefixes:
  *
+ *   0x00 0x01                         store ident: the id of the store this data belongs to
  *   0x01 group:u64 0x01               Raft hard state (term, vote, commit)
  *   0x01 group:u64 0x02 index:u64     Raft log entry
  *   0x01 group:u64 0x03               snapshot metadata (index, term, membership; never the data)
  *   0x01 group:u64 0x04               apply state (applied index; written in the batch that applies)
  *   0x01 group:u64 0x05               range descriptor
- *   0x01 group:u64 0x06 requestId     result of an applied write (exactly-once retries)
+ *   0x01 group:u64 0x06 gen:u32 requestId  result of an applied write (exactly-once retries)
  *   0x02 mc(userKey) ~ts:u64          MVCC data: the value of userKey written at ts
  *   0x03 mc(userKey)                  Percolator lock column (Percolator §2.2)
  *   0x04 mc(userKey) ~commitTs:u64    Percolator write column
@@ -28,7 +29,11 @@
  */
 import { StorageCorruption } from './errors.js';
 
+export const LOCAL_PREFIX = 0x00;
 export const RAFT_PREFIX = 0x01;
+
+/** The store's identity, written when its data directory is first used (TiKV's StoreIdent). */
+export const storeIdentKey = (): Uint8Array => Uint8Array.of(LOCAL_PREFIX, 0x01);
 export const DATA_PREFIX = 0x02;
 export const LOCK_PREFIX = 0x03;
 export const WRITE_PREFIX = 0x04;

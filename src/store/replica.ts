@@ -49,6 +49,8 @@ export class Replica {
   readonly createdBySplit: WireRange[] = [];
   /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
   removed = false;
+  /** Destroyed: no longer in the store's maps; nothing may schedule or persist it again. */
+  destroyed = false;
   /**
    * Exactly-once records live in generations: a retry is looked up in the
    * current and the previous one; applying a rotate starts a new generation

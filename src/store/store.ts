@@ -70,6 +70,15 @@ export class Store {
   private closed = false;
   /** A new generation of exactly-once records about once a minute (see Replica.dedupGeneration). */
   private readonly rotateEveryTicks: number;
+  /**
+   * True while the data directory is unclaimed: this start found it empty. A
+   * store that lost its data must not rejoin as itself, so the placement
+   * driver is asked first; `claimDataDir` then marks the directory as this
+   * store's.
+   */
+  fresh = false;
+  /** Ranges whose replica is being deleted: none may be created meanwhile. */
+  private readonly destroying = new Set<number>();
   /** Other stores' gRPC addresses (the config's map, updated in place). */
   readonly peers: Map<number, string>;
 
@@ -101,6 +110,7 @@ export class Store {
   static async open(cfg: StoreConfig, deps: StoreDeps, pd?: PdHandlers): Promise<Store> {
     const engine = await LevelEngine.open(cfg.dir);
     const store = new Store(cfg, engine, deps);
+    store.fresh = await checkDataDir(engine, cfg);
     if (pd) store.server.addPdService(pd);
     const { gte, lt } = keys.rangeDescriptorScan();
     const descs: WireRange[] = [];
@@ -130,12 +140,23 @@ export class Store {
     return replica;
   }
 
+  /** Marks the data directory as this store's (see `fresh`). */
+  async claimDataDir(): Promise<void> {
+    if (!this.fresh) return;
+    const batch = new WriteBatch();
+    batch.sync = true;
+    batch.put(keys.storeIdentKey(), Buffer.from(String(this.cfg.id)));
+    await batch.write(this.engine);
+    this.fresh = false;
+  }
+
   /**
    * Creates a replica from a descriptor; `bootstrap` writes the group's first
    * log entries (initial members only). Without it the replica starts empty
    * and the leader catches it up by snapshot (a move).
    */
   async createReplica(desc: WireRange, bootstrap: boolean): Promise<void> {
+    if (this.destroying.has(desc.id)) throw new Error(`UNAVAILABLE: range ${desc.id} is being destroyed on store ${this.cfg.id}; try again`);
     const existing = this.replicas.get(desc.id);
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
     if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
@@ -164,6 +185,7 @@ export class Store {
   // ---- the event loop -----------------------------------------------------------
 
   markDirty(r: Replica): void {
+    if (r.destroyed) return;
     if (!r.quiesced) this.active.add(r);
     this.dirty.add(r);
     if (!this.scheduled && !this.running) {
@@ -245,7 +267,7 @@ export class Store {
       }
       r.raw.advance(rd);
       r.releaseReads();
-      if (r.hasWork() || r.raw.hasReady()) this.dirty.add(r);
+      if (!r.destroyed && (r.hasWork() || r.raw.hasReady())) this.dirty.add(r);
     }
   }
 
@@ -262,21 +284,36 @@ export class Store {
       if (r.isLeader()) created.raw.campaign();
       this.deps.logger.info({ left: r.rangeId, right: right.id }, 'range split');
     }
-    if (r.removed) await this.destroyReplica(r.rangeId);
+    if (r.removed) await this.destroyReplica(r.rangeId, true);
   }
 
   /** Deletes a replica and everything it owns (Raft state, data, exactly-once records). */
-  async destroyReplica(rangeId: number): Promise<void> {
+  /**
+   * `inLoop`: called by the event loop after this turn's write; otherwise the
+   * deletion waits for a running turn, which may still be writing the
+   * replica's Raft state (left behind, it would corrupt a later replica of the
+   * same range here).
+   */
+  async destroyReplica(rangeId: number, inLoop = false): Promise<void> {
     const r = this.replicas.get(rangeId);
     if (!r) return;
+    r.destroyed = true;
+    this.destroying.add(rangeId);
     this.replicas.delete(rangeId);
     this.dirty.delete(r);
     this.active.delete(r);
-    r.failAll(new Error(`range ${rangeId} was removed from store ${this.cfg.id}`));
+    const gone = new Error(`range ${rangeId} was removed from store ${this.cfg.id}`);
+    r.failAll(gone);
+    r.incomingSnapshot?.done.reject(gone);
+    while (!inLoop && this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
     const batch = new WriteBatch();
     batch.sync = true;
     for (const b of [keys.raftGroupBounds(rangeId), ...rangeStateBounds(r.desc.current)]) for await (const [k] of this.engine.range(b.gte, b.lt)) batch.del(k);
-    await batch.write(this.engine);
+    try {
+      await batch.write(this.engine);
+    } finally {
+      this.destroying.delete(rangeId);
+    }
     this.deps.logger.info({ range: rangeId }, 'replica destroyed');
   }
 
@@ -494,4 +531,13 @@ export class Store {
     while (this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
     await this.engine.close();
   }
+}
+
+/** Checks that the data directory belongs to this store id; returns whether it is still unclaimed. */
+async function checkDataDir(engine: Engine, cfg: StoreConfig): Promise<boolean> {
+  const ident = await engine.get(keys.storeIdentKey());
+  if (!ident) return true;
+  const owner = Number(Buffer.from(ident).toString());
+  if (owner !== cfg.id) throw new Error(`${cfg.dir} holds the data of store ${owner}, not store ${cfg.id}`);
+  return false;
 }

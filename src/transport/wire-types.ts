@@ -128,7 +128,7 @@ export interface WireRangeStat {
 }
 
 export interface PdHandlers {
-  RegisterStore(req: { id: number; address: string; pid: number }): Promise<{ redirect?: PdRedirect; id: number; error: string }>;
+  RegisterStore(req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ redirect?: PdRedirect; id: number; error: string }>;
   StoreHeartbeat(req: { store: number; address: string; pid: number; ranges: WireRangeStat[]; full: boolean }): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[]; destroy_ranges: number[] }>;
   Tso(req: { count: number }): Promise<{ redirect?: PdRedirect; first: number }>;
   AllocId(req: Record<string, never>): Promise<{ redirect?: PdRedirect; id: number }>;

@@ -161,9 +161,9 @@ describe('three placement driver members in one process', () => {
   });
 
   it('registers a store by address: the same address twice gets the same id, another address another id', async () => {
-    const a1 = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:1', pid: 11 });
-    const a2 = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:1', pid: 11 });
-    const b = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:2', pid: 12 });
+    const a1 = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:1', pid: 11, fresh: true });
+    const a2 = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:1', pid: 11, fresh: true });
+    const b = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:2', pid: 12, fresh: true });
     expect(a1.error).toBe('');
     expect(a1.id).toBeGreaterThan(0);
     expect(a2.id).toBe(a1.id);
@@ -190,9 +190,9 @@ describe('three placement driver members in one process', () => {
   });
 
   it('the new leader knows the stores registered before: the same address still gets the same id', async () => {
-    const again = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:1', pid: 11 });
+    const again = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:1', pid: 11, fresh: true });
     expect(again.id).toBe(storeA);
-    const c = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:3', pid: 13 });
+    const c = await client.call('RegisterStore', { id: 0, address: '127.0.0.1:3', pid: 13, fresh: true });
     expect(c.id).not.toBe(storeA);
     expect(c.id).toBeGreaterThan(0);
   });
@@ -209,7 +209,7 @@ describe('three placement driver members in one process', () => {
   });
 
   it('concurrent registrations of one new address (a retried RegisterStore) get one id', async () => {
-    const res = await Promise.all(Array.from({ length: 4 }, () => client.call('RegisterStore', { id: 0, address: '127.0.0.1:4', pid: 14 })));
+    const res = await Promise.all(Array.from({ length: 4 }, () => client.call('RegisterStore', { id: 0, address: '127.0.0.1:4', pid: 14, fresh: true })));
     expect(new Set(res.map((r) => r.id)).size).toBe(1);
     const stores = await client.call('GetStores', {});
     expect(stores.stores.filter((s) => s.address === '127.0.0.1:4')).toHaveLength(1);

@@ -6,6 +6,8 @@
  * rebuilt on the other stores. No acknowledged write is lost on the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LocalCluster, RangeInfo } from '../support/local.js';
 import { startLocal } from '../support/local.js';
 
@@ -22,7 +24,10 @@ async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | und
   for (;;) {
     const v = await probe().catch(() => undefined);
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}\n${JSON.stringify(await ranges().catch(() => 'no ranges'))}`);
+    if (Date.now() > deadline) {
+      const scheduling = local.logs().split('\n').filter((l) => /"name":"pd-.*(moving|rebuilding|repairing|failed|split)/.test(l)).slice(-15);
+      throw new Error(`timed out: ${what}\n${JSON.stringify(await ranges().catch(() => 'no ranges'))}\nlast scheduling logs:\n${scheduling.join('\n')}`);
+    }
     await sleep(250);
   }
 }
@@ -75,4 +80,24 @@ describe('the placement driver schedules on its own', () => {
     process.kill(victim.pid, 'SIGCONT');
     paused = 0;
   }, 150_000);
+
+  it('refuses a store that lost its data until its replicas are rebuilt elsewhere; then it may rejoin empty', async () => {
+    const stores = (await call('GET', '/admin/stores')).json.stores as { id: number; pid: number; ranges: number; state: string }[];
+    const victim = stores.filter((st) => st.state === 'up' && st.ranges > 0).sort((a, b) => b.ranges - a.ranges)[0];
+    // Its disk is gone: stop it, wipe its directory, kill it; the supervisor restarts it on the empty directory.
+    process.kill(victim.pid, 'SIGSTOP');
+    paused = victim.pid;
+    rmSync(join(local.dir, `store-${victim.id}`), { recursive: true, force: true });
+    process.kill(victim.pid, 'SIGKILL');
+    paused = 0;
+    // Refused while it is still listed as a replica (a voter that forgot what it acknowledged breaks Raft's safety) ...
+    await waitFor('the placement driver refuses the wiped store', 30_000, async () => (local.logs().includes(`store ${victim.id} has replicas but started on an empty data directory`) ? true : undefined));
+    // ... until the PD has rebuilt every one of its replicas on the other stores.
+    await waitFor(`replicas of store ${victim.id} rebuilt elsewhere`, 120_000, async () => {
+      const rs = await ranges();
+      return rs.every((r) => !r.replicas.some((rep) => rep.store === victim.id) && r.replicas.filter((rep) => rep.role === 'voter').length === 3 && r.leader !== null) ? rs : undefined;
+    });
+    for (const [key, value] of written) expect((await call('GET', `/kv/${key}`)).json).toEqual({ key, value });
+    expect((await call('GET', '/health')).status).toBe(200);
+  }, 180_000);
 });

@@ -26,6 +26,8 @@ export interface LocalCluster {
   readonly port: number;
   /** Its data directory: every child's command line names it. */
   readonly dir: string;
+  /** The last 256 KiB its processes wrote to stderr (their logs). */
+  logs(): string;
   /** One JSON request to the gateway (15 s timeout). */
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -35,7 +37,10 @@ export async function startLocal(extraArgs: string[] = []): Promise<LocalCluster
   const dir = mkdtempSync(join(tmpdir(), 'raftshard-e2e-'));
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [CLI, 'local', '--dir', dir, '--port', String(port), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
-  child.stderr!.resume();
+  let logs = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    logs = (logs + d.toString()).slice(-256 * 1024);
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('raftshard is ready') && resolve());
     child.once('exit', (code) => reject(new Error(`raftshard local exited with ${code}`)));
@@ -45,6 +50,7 @@ export async function startLocal(extraArgs: string[] = []): Promise<LocalCluster
     url,
     port,
     dir,
+    logs: () => logs,
     call: async (method, path, body) => {
       const res = await fetch(url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
