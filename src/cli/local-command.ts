@@ -22,7 +22,7 @@ Starts a local cluster, each part its own OS process, restarted after about
 1 s if it dies: a placement driver of 3 members on 127.0.0.1:P+1..P+3, N
 stores (default 3) on 127.0.0.1:P+10+i, and a gateway on http://127.0.0.1:P
 (default 8080). Prometheus metrics: the gateway's on its own port (/metrics),
-PD member i's on 127.0.0.1:P+100+i, store i's on 127.0.0.1:P+200+i.
+PD member i's on 127.0.0.1:P+3+i, store i's on 127.0.0.1:P+10+N+i.
 A new cluster starts with one range over all keys, replicated
 R times (default 3); the placement driver splits and balances from there.
 Data lives under D (default ./data); started again on the same directory it
@@ -67,8 +67,8 @@ export async function localCommand(args: ParsedArgs): Promise<number> {
     });
 
   const metrics = (n: number) => ['--metrics', `127.0.0.1:${port + n}`];
-  await Promise.all(pdIds.map((id) => launch(`pd-${id}`, ['pd', '--id', String(id), '--peers', pdPeers, '--dir', join(dir, `pd-${id}`), ...metrics(100 + id), ...pdFlags])));
-  await Promise.all(storeIds.map((id) => launch(`store-${id}`, ['store', '--id', String(id), '--listen', addr(id), '--dir', join(dir, `store-${id}`), '--pd', pdAddresses, ...metrics(200 + id)])));
+  await Promise.all(pdIds.map((id) => launch(`pd-${id}`, ['pd', '--id', String(id), '--peers', pdPeers, '--dir', join(dir, `pd-${id}`), ...metrics(3 + id), ...pdFlags])));
+  await Promise.all(storeIds.map((id) => launch(`store-${id}`, ['store', '--id', String(id), '--listen', addr(id), '--dir', join(dir, `store-${id}`), '--pd', pdAddresses, ...metrics(10 + storeCount + id)])));
   await launch('gateway', ['gateway', '--listen', `127.0.0.1:${port}`, '--pd', pdAddresses]);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpResult, PhaseReport, RunningPhase } from '../support/gateway-load.js';
 import { GatewayLoad, httpJson } from '../support/gateway-load.js';
-import { freePort } from '../support/ports.js';
+import { clusterBasePort, freePort } from '../support/ports.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'raftshard-ops-'));
@@ -261,7 +261,7 @@ function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Pro
 }
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await clusterBasePort();
   url = `http://127.0.0.1:${port}`;
   load = new GatewayLoad(url, { writers: 8, registerKeys: REGISTER_KEYS, registerClients: 4, pauseMs: 20 });
   await startLocal();

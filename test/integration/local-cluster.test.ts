@@ -14,7 +14,7 @@ import { kvModel } from '../../src/sim/kv-model.js';
 import type { KvCommand, KvResult } from '../../src/sim/kv-state-machine.js';
 import type { Operation } from '../../src/sim/wgl-checker.js';
 import { checkLinearizable } from '../../src/sim/wgl-checker.js';
-import { freePort } from '../support/ports.js';
+import { clusterBasePort } from '../support/ports.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'raftshard-local-'));
@@ -51,7 +51,7 @@ async function call(method: string, path: string, body?: unknown, raw?: string):
 }
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await clusterBasePort();
   url = `http://127.0.0.1:${port}`;
   await startLocal();
 }, 60_000);

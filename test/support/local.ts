@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { clusterBasePort } from './ports.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -35,7 +35,7 @@ export interface LocalCluster {
 
 export async function startLocal(extraArgs: string[] = []): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'raftshard-e2e-'));
-  const port = await freePort();
+  const port = await clusterBasePort();
   const child: ChildProcess = spawn(process.execPath, [CLI, 'local', '--dir', dir, '--port', String(port), ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
   let logs = '';
   child.stderr!.on('data', (d: Buffer) => {
