@@ -42,8 +42,20 @@ export async function startLocal(extraArgs: string[] = []): Promise<LocalCluster
     logs = (logs + d.toString()).slice(-256 * 1024);
   });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('raftshard is ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`raftshard local exited with ${code}`)));
+    // Not ready in time: stop it here, or it would outlive the test (the hook's own timeout leaves it running).
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`raftshard local on port ${port} not ready within 50 s:\n${logs.slice(-4000)}`));
+    }, 50_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      if (!d.toString().includes('raftshard is ready')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`raftshard local exited with ${code}`));
+    });
   });
   const url = `http://127.0.0.1:${port}`;
   return {
