@@ -162,9 +162,14 @@ describe('raftshard local over HTTP', () => {
     expect(result, JSON.stringify(result)).toEqual({ ok: true });
   }, 90_000);
 
-  it('serves Prometheus metrics', async () => {
+  it('serves Prometheus metrics on the gateway, every PD member and every store', async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/^raftshard_gateway_requests_total \d+$/m);
+    // The layout of `raftshard local --port P` with 3 stores: PD member i on P+3+i, store i on P+13+i.
+    const metricsOf = async (p: number) => (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
+    const pd = await Promise.all([1, 2, 3].map((i) => metricsOf(port + 3 + i)));
+    expect(pd.map((m) => Number(/^raftshard_pd_is_leader (\d)$/m.exec(m)?.[1])).reduce((a, b) => a + b)).toBe(1);
+    for (const i of [1, 2, 3]) expect(await metricsOf(port + 13 + i)).toMatch(/^raftshard_ranges \d+$/m);
   });
 
   it('kill -9 of every process, then a restart: every acknowledged write is back', async () => {
