@@ -7,6 +7,8 @@ import { nanoid } from 'nanoid';
 import type { PdGroup } from '../pd/index.js';
 import type { Store } from '../store/index.js';
 import { handleKv } from '../store/index.js';
+import { UnavailableError } from '../common/index.js';
+import { fromWireError } from '../transport/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
 
 /** The PD group's range id on the PD members' stores. */
@@ -39,10 +41,11 @@ export class StorePdGroup implements PdGroup {
 
   private async call(req: Partial<WireKvRequest> & { op: string; key: Uint8Array }): Promise<WireKvResponse> {
     const r = this.replica();
-    if (!r) throw new Error('the placement driver group is not on this member');
+    if (!r) throw new UnavailableError('the placement driver group is not on this member');
     const full: WireKvRequest = { request_id: '', range_id: PD_RANGE_ID, epoch: r.desc.current.epoch, value: new Uint8Array(0), has_value: false, expect: new Uint8Array(0), has_expect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
     const res = await handleKv(this.store, full);
-    if (res.error) throw new Error(`placement driver metadata ${req.op} failed: ${res.error} ${res.message}`);
+    const failed = fromWireError({ code: res.error, message: `placement driver metadata ${req.op} failed: ${res.message}`, leader_store: res.leader_store, ranges: res.ranges });
+    if (failed) throw failed;
     return res;
   }
 

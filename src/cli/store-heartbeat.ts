@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, openSync, readFileSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DbError } from '../common/index.js';
 import type { Logger, Timers } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
 import { leaderStats } from '../store/index.js';
@@ -60,8 +61,8 @@ export class StoreHeartbeat {
   }
 
   private async register(): Promise<void> {
-    const res = await this.pd.call('RegisterStore', { id: this.store.cfg.id, address: this.address, pid: process.pid, fresh: this.store.fresh }, 60_000);
-    if (res.error) throw new Error(res.error);
+    // Refused (STORE_REFUSED: it lost the data its replicas had), this rejects and the store must not start.
+    await this.pd.call('RegisterStore', { id: this.store.cfg.id, address: this.address, pid: process.pid, fresh: this.store.fresh }, 60_000);
     // Accepted: from now on the directory and its replicas are this store's.
     await this.store.claimDataDir();
   }
@@ -80,9 +81,9 @@ export class StoreHeartbeat {
         await this.store.destroyReplica(rangeId);
       }
     } catch (err) {
-      const message = (err as Error).message;
-      if (message.includes('is not registered')) await this.register().catch(() => {});
-      else this.logger.debug({ err: message }, 'heartbeat failed');
+      // A PD whose registry lost this store (a new cluster on old addresses): register again.
+      if (err instanceof DbError && err.code === 'STORE_NOT_REGISTERED') await this.register().catch(() => {});
+      else this.logger.debug({ err: (err as Error).message }, 'heartbeat failed');
     } finally {
       this.inFlight = false;
     }

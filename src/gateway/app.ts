@@ -8,9 +8,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { nanoid } from 'nanoid';
 import type { WireKvResponse } from '../transport/index.js';
 import type { KvRouter } from './kv-router.js';
-import { UnavailableError } from './kv-router.js';
 import { registerAdminRoutes } from './admin-routes.js';
-import { DbError } from '../common/index.js';
+import { assertNever, DbError } from '../common/index.js';
+import type { ErrorCode } from '../common/index.js';
 
 export interface GatewayLimits {
   readonly maxKeyBytes: number;
@@ -158,10 +158,9 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
   app.setNotFoundHandler((req, reply) => sendError(reply, stats, new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.url}`)));
   app.setErrorHandler((err: unknown, _req, reply) => {
     if (err instanceof HttpError) return sendError(reply, stats, err);
-    if (err instanceof UnavailableError) return sendError(reply, stats, new HttpError(503, 'UNAVAILABLE', err.message));
     if (err instanceof DbError) {
-      const status = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, TOO_LARGE: 413 }[err.code] ?? 503;
-      return sendError(reply, stats, new HttpError(status, status === 503 ? 'UNAVAILABLE' : err.code, err.message));
+      const [status, code] = httpStatusOf(err.code);
+      return sendError(reply, stats, new HttpError(status, code, err.message));
     }
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, stats, new HttpError(413, 'TOO_LARGE', 'request body too large'));
@@ -169,6 +168,45 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     return sendError(reply, stats, new HttpError(503, 'UNAVAILABLE', e.message ?? 'internal error'));
   });
   return { app, stats };
+}
+
+/**
+ * The contract's status for an error code (CONTRACT.md §2): 503 promises that
+ * nothing was applied, 504 that a write's outcome is unknown.
+ */
+function httpStatusOf(code: ErrorCode): [number, string] {
+  switch (code) {
+    case 'BAD_REQUEST':
+      return [400, 'BAD_REQUEST'];
+    case 'NOT_FOUND':
+      return [404, 'NOT_FOUND'];
+    case 'CONFLICT':
+    case 'WRITE_CONFLICT':
+      return [409, 'CONFLICT'];
+    case 'TOO_LARGE':
+      return [413, 'TOO_LARGE'];
+    case 'OUTCOME_UNKNOWN':
+      return [504, 'OUTCOME_UNKNOWN'];
+    case 'NOT_LEADER':
+    case 'EPOCH_NOT_MATCH':
+    case 'KEY_NOT_IN_RANGE':
+    case 'RANGE_NOT_FOUND':
+    case 'UNAVAILABLE':
+    case 'STORE_NOT_REGISTERED':
+    case 'STORE_REFUSED':
+    case 'KEY_LOCKED':
+    case 'TXN_NOT_FOUND':
+    case 'STORAGE_CORRUPTION':
+    case 'ENGINE_CLOSED':
+    case 'BAD_SNAPSHOT':
+    case 'CORRUPT_COMMAND':
+    case 'CORRUPT_RESULT':
+    case 'MALFORMED_MESSAGE':
+    case 'INTERNAL':
+      return [503, 'UNAVAILABLE'];
+    default:
+      return assertNever(code, 'error code');
+  }
 }
 
 function check(res: WireKvResponse): WireKvResponse {

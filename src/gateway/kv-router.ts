@@ -6,19 +6,20 @@
  * write keeps its request id across retries (with `retry` set), so it applies
  * once however often it is resent.
  */
-import { DbError } from '../common/index.js';
+import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
 import { BatchingKvClient, isNewer, overlaps, StoreClient } from '../transport/index.js';
 import type { PdClient } from '../transport/index.js';
 
-export class UnavailableError extends DbError {
-  constructor(message: string) {
-    super('UNAVAILABLE', message);
-  }
-}
-
 type Request = Partial<WireKvRequest> & { op: string; key: Uint8Array };
+
+/** What one attempt came to: the store's answer, another leader named meanwhile, or a failed call. */
+type Attempt = { kind: 'answer'; res: WireKvResponse } | { kind: 'moved'; leader: number } | { kind: 'failed'; sent: boolean; message: string };
+
+/** Answers after which the request is sent again (re-routed) rather than returned. */
+const ROUTING_ERRORS: ReadonlySet<string> = new Set(['NOT_LEADER', 'UNAVAILABLE', 'OUTCOME_UNKNOWN', 'EPOCH_NOT_MATCH', 'KEY_NOT_IN_RANGE', 'RANGE_NOT_FOUND']);
+const EMPTY = new Uint8Array(0);
 
 export class KvRouter {
   private readonly clients = new Map<number, BatchingKvClient>();
@@ -27,6 +28,10 @@ export class KvRouter {
   private readonly leaders = new Map<number, number>();
   private refreshing: Promise<void> | undefined;
   retries = 0;
+  /** Leader probes sent for slow attempts. */
+  probes = 0;
+  /** The probe in flight per range and suspected store. */
+  private readonly probing = new Map<string, Promise<number | undefined>>();
 
   /** Store addresses, from the placement driver. */
   readonly stores = new Map<number, string>();
@@ -36,6 +41,8 @@ export class KvRouter {
     private readonly clock: Clock,
     private readonly timers: Timers,
     private readonly deadlineMs = 10_000,
+    /** How long an attempt may be out before the range's other replicas are asked who leads. */
+    private readonly hedgeMs = 250,
   ) {}
 
   private client(store: number): BatchingKvClient | undefined {
@@ -109,9 +116,18 @@ export class KvRouter {
     return undefined;
   }
 
-  /** Sends one request to the range holding `req.key` and returns its answer (never a routing error). */
+  /**
+   * Sends one request to the range holding `req.key` and returns its answer
+   * (never a routing error). Rejects with UnavailableError when nothing was
+   * applied before the deadline, or, for a write that was sent and never
+   * settled, OutcomeUnknownError: it may or may not have applied.
+   */
   async send(req: Request): Promise<WireKvResponse> {
     const deadline = this.clock.monotonic() + this.deadlineMs;
+    const isWrite = req.op === 'put' || req.op === 'delete' || req.op === 'cas';
+    // A write was sent and never answered for sure. Any later answer settles it:
+    // retries carry the same request id and apply at most once.
+    let unsettled = false;
     let attempt = 0;
     let lastError = 'no range holds the key yet';
     for (;;) {
@@ -120,30 +136,125 @@ export class KvRouter {
       if (range) {
         const stores = range.replicas.map((r) => r.store);
         const store = this.leaders.get(range.id) ?? stores[attempt % stores.length];
-        const res = await this.client(store)
-          ?.kv({ ...req, range_id: range.id, epoch: range.epoch, retry: attempt > 0 })
-          .catch((err: Error) => ({ error: 'UNAVAILABLE', message: err.message }) as WireKvResponse);
-        if (res && res.error !== 'NOT_LEADER' && res.error !== 'UNAVAILABLE' && res.error !== 'EPOCH_NOT_MATCH' && res.error !== 'KEY_NOT_IN_RANGE' && res.error !== 'RANGE_NOT_FOUND') {
-          this.leaders.set(range.id, store);
-          return res;
+        const outcome = await this.attempt(store, range, { ...req, range_id: range.id, epoch: range.epoch, retry: attempt > 0 });
+        if (outcome.kind === 'answer') {
+          const res = outcome.res;
+          if (!ROUTING_ERRORS.has(res.error)) {
+            this.leaders.set(range.id, store);
+            return res;
+          }
+          lastError = `${res.error}: ${res.message}`;
+          if (res.error === 'OUTCOME_UNKNOWN') unsettled = true;
+          if ((res.error === 'NOT_LEADER' || res.error === 'OUTCOME_UNKNOWN') && res.leader_store !== 0 && res.leader_store !== store) this.leaders.set(range.id, res.leader_store);
+          else this.leaders.delete(range.id);
+          if (res.error === 'EPOCH_NOT_MATCH' || res.error === 'KEY_NOT_IN_RANGE') {
+            for (const d of res.ranges) this.learn(d);
+            if (res.ranges.length === 0 || !this.locate(req.key)) await this.refresh().catch(() => {});
+          }
+          if (res.error === 'RANGE_NOT_FOUND') await this.refresh().catch(() => {});
+        } else if (outcome.kind === 'moved') {
+          // The range's other replicas name another leader while this attempt is still out:
+          // go there now rather than wait the attempt out (the abandoned write may yet apply).
+          lastError = `store ${store} stopped answering; store ${outcome.leader} leads range ${range.id}`;
+          unsettled ||= isWrite;
+          this.leaders.set(range.id, outcome.leader);
+        } else {
+          lastError = outcome.message;
+          unsettled ||= isWrite && outcome.sent;
+          this.leaders.delete(range.id);
+          if (!outcome.sent) await this.refresh().catch(() => {});
         }
-        lastError = res ? `${res.error}: ${res.message}` : `store ${store} unknown`;
-        if (res?.error === 'NOT_LEADER' && res.leader_store !== 0) this.leaders.set(range.id, res.leader_store);
-        else this.leaders.delete(range.id);
-        if (res?.error === 'EPOCH_NOT_MATCH' || res?.error === 'KEY_NOT_IN_RANGE') {
-          for (const d of res.ranges) this.learn(d);
-          if (res.ranges.length === 0 || !this.locate(req.key)) await this.refresh().catch(() => {});
-        }
-        if (res?.error === 'RANGE_NOT_FOUND' || !res) await this.refresh().catch(() => {});
       } else {
         await this.refresh().catch((err: Error) => (lastError = err.message));
       }
       attempt++;
       this.retries++;
       const left = deadline - this.clock.monotonic();
-      if (left <= 0) throw new UnavailableError(`no answer within ${this.deadlineMs} ms (${lastError})`);
-      await new Promise<void>((r) => this.timers.setTimeout(r, Math.min(left, Math.min(500, 5 * 2 ** Math.min(attempt, 7)))));
+      if (left <= 0) {
+        if (unsettled) throw new OutcomeUnknownError(`the write was sent but its outcome could not be learned within ${this.deadlineMs} ms (${lastError})`);
+        throw new UnavailableError(`no answer within ${this.deadlineMs} ms (${lastError})`);
+      }
+      // A leader named by a hint is tried at once; otherwise back off.
+      if (!this.leaders.has(range?.id ?? -1)) await new Promise<void>((r) => this.timers.setTimeout(r, Math.min(left, Math.min(500, 5 * 2 ** Math.min(attempt, 7)))));
     }
+  }
+
+  /**
+   * One attempt on one store. While it is out longer than the hedge delay,
+   * the range's other replicas are asked who leads (a `leader` probe, no Raft
+   * round); if they name another store, the attempt is abandoned: a leader cut
+   * off by a partition costs the requests routed to it one hedge delay plus an
+   * election, never a whole attempt deadline.
+   */
+  private attempt(store: number, range: WireRange, req: Request): Promise<Attempt> {
+    const client = this.client(store);
+    if (!client) return Promise.resolve({ kind: 'failed', sent: false, message: `store ${store} has no known address` });
+    const call = client.kv(req).then(
+      (res): Attempt => ({ kind: 'answer', res }),
+      (err: Error): Attempt => ({ kind: 'failed', sent: true, message: err.message }),
+    );
+    const others = range.replicas.map((r) => r.store).filter((s) => s !== store);
+    if (others.length === 0) return call;
+    let settled = false;
+    void call.then(() => (settled = true));
+    const hedge = new Promise<Attempt>((resolve) => {
+      const probe = (): void => {
+        if (settled) return;
+        void this.probeLeader(range, others, store).then((leader) => {
+          if (settled) return;
+          if (leader !== undefined) resolve({ kind: 'moved', leader });
+          else this.timers.setTimeout(probe, this.hedgeMs);
+        });
+      };
+      this.timers.setTimeout(probe, this.hedgeMs);
+    });
+    return Promise.race([call, hedge]);
+  }
+
+  /**
+   * A leader other than `current` named by any of `stores` (a replica that
+   * leads, or a hint), if one is. Slow attempts on one range share one probe.
+   */
+  private probeLeader(range: WireRange, stores: readonly number[], current: number): Promise<number | undefined> {
+    const key = `${range.id}/${current}`;
+    let probe = this.probing.get(key);
+    if (!probe) {
+      probe = this.askForLeader(range, stores, current).finally(() => this.probing.delete(key));
+      this.probing.set(key, probe);
+    }
+    return probe;
+  }
+
+  /** Resolves with the first leader other than `current` that an answer names; undefined when none does in time. */
+  private askForLeader(range: WireRange, stores: readonly number[], current: number): Promise<number | undefined> {
+    this.probes++;
+    return new Promise((resolve) => {
+      let pending = stores.length;
+      let hinted: number | undefined;
+      let finished = false;
+      const done = (leader: number | undefined) => {
+        if (finished) return;
+        finished = true;
+        resolve(leader);
+      };
+      // A replica that is down too must not hold the probe for a whole call deadline.
+      this.timers.setTimeout(() => done(hinted), 2 * this.hedgeMs);
+      for (const s of stores) {
+        const answered = (named: number) => {
+          // A replica that leads outranks a hint; a hint is used once everyone answered.
+          if (named === s) done(s);
+          else if (named !== 0 && named !== current) hinted ??= named;
+          if (--pending === 0) done(hinted);
+        };
+        const client = this.client(s);
+        if (!client) answered(0);
+        else
+          client.kv({ op: 'leader', range_id: range.id, key: EMPTY }).then(
+            (res) => answered(res.error === '' ? s : res.error === 'NOT_LEADER' ? res.leader_store : 0),
+            () => answered(0),
+          );
+      }
+    });
   }
 
   close(): void {

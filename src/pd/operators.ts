@@ -9,7 +9,7 @@
  *                    change, so quorum is never lost.
  *   transfer-leader  Raft leadership transfer, waited for.
  */
-import { DbError } from '../common/index.js';
+import { BadRequestError, DbError, isRetryable, NotFoundError, UnavailableError } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { replicaIdFor } from '../replica/index.js';
 import { StoreClient } from '../transport/index.js';
@@ -18,7 +18,6 @@ import type { ClusterState, RangeState } from './cluster-state.js';
 
 const STEP_DEADLINE_MS = 30_000;
 const TRANSFER_DEADLINE_MS = 15_000;
-const RETRYABLE = /^(NOT_LEADER|EPOCH_NOT_MATCH|UNAVAILABLE|RANGE_NOT_FOUND)|does not lead|still leads/;
 
 export interface OperatorDeps {
   readonly state: ClusterState;
@@ -39,7 +38,7 @@ export class Operators {
 
   private client(store: number): StoreClient {
     const s = this.deps.state.stores.get(store);
-    if (!s) throw new DbError('NOT_FOUND', `store ${store} is not registered`);
+    if (!s) throw new NotFoundError(`store ${store} is not registered`);
     let c = this.clients.get(s.address);
     if (!c) this.clients.set(s.address, (c = new StoreClient(s.address, this.deps.clock)));
     return c;
@@ -47,7 +46,7 @@ export class Operators {
 
   private range(id: number): RangeState {
     const r = this.deps.state.ranges.get(id);
-    if (!r) throw new DbError('NOT_FOUND', `range ${id} does not exist`);
+    if (!r) throw new NotFoundError(`range ${id} does not exist`);
     return r;
   }
 
@@ -65,7 +64,7 @@ export class Operators {
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
       // A deposed PD leader must not keep driving changes next to the new one's.
-      if (!this.deps.stillLeader()) throw new DbError('UNAVAILABLE', 'no longer the placement driver leader');
+      if (!this.deps.stillLeader()) throw new UnavailableError('no longer the placement driver leader');
       const r = this.range(rangeId);
       const stores = r.desc.replicas.map((rep) => rep.store);
       const store = r.leader !== 0 && attempt % 2 === 0 ? r.leader : stores[attempt % stores.length];
@@ -79,19 +78,18 @@ export class Operators {
         if (status && status.leader_store === store) return await step(client, status.range);
         lastError = `store ${store} does not lead range ${rangeId}`;
       } catch (err) {
-        if (err instanceof DbError) throw err;
-        lastError = (err as Error).message;
-        // gRPC failures (a code) and routing races are worth another try; anything else is the request's fault.
-        if ((err as { code?: unknown }).code === undefined && !RETRYABLE.test(lastError)) throw new DbError('BAD_REQUEST', lastError);
+        // Failed calls and routing races (a leader change, a split) are worth another try; anything else is final.
+        if (!(err instanceof DbError) || !isRetryable(err.code)) throw err;
+        lastError = err.message;
       }
-      if (this.deps.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `range ${rangeId}: ${lastError}`);
+      if (this.deps.clock.monotonic() > deadline) throw new UnavailableError(`range ${rangeId}: ${lastError}`);
       await this.sleep(Math.min(500, 50 * (attempt + 1)));
     }
   }
 
   async split(key: Uint8Array | undefined, rangeId?: number): Promise<{ left: WireRange; right: WireRange }> {
     const target = key ? this.deps.state.locate(key) : this.range(rangeId!);
-    if (!target) throw new DbError('UNAVAILABLE', 'no range holds the key yet');
+    if (!target) throw new UnavailableError('no range holds the key yet');
     if (key && Buffer.compare(key, target.desc.start) === 0) {
       const left = [...this.deps.state.ranges.values()].find((r) => Buffer.compare(r.desc.end, key) === 0);
       if (left) return { left: left.desc, right: target.desc };
@@ -111,9 +109,9 @@ export class Operators {
     const r = this.range(rangeId);
     this.client(from);
     this.client(to);
-    if (!r.desc.replicas.some((rep) => rep.store === from)) throw new DbError('BAD_REQUEST', `range ${rangeId} has no replica on store ${from}`);
+    if (!r.desc.replicas.some((rep) => rep.store === from)) throw new BadRequestError(`range ${rangeId} has no replica on store ${from}`);
     if (from === to) return r.desc;
-    if (r.desc.replicas.find((rep) => rep.store === to)?.role === 'voter') throw new DbError('BAD_REQUEST', `range ${rangeId} already has a replica on store ${to}`);
+    if (r.desc.replicas.find((rep) => rep.store === to)?.role === 'voter') throw new BadRequestError(`range ${rangeId} already has a replica on store ${to}`);
     this.deps.logger.info({ range: rangeId, from, to }, 'moving replica');
     await this.addVoter(rangeId, to);
     return this.removeReplica(rangeId, from, to);
@@ -141,11 +139,12 @@ export class Operators {
     const r = this.range(rangeId);
     if (r.leader === from) {
       const to = heir ?? r.desc.replicas.find((rep) => rep.store !== from && rep.role === 'voter')?.store;
-      if (to === undefined) throw new DbError('BAD_REQUEST', `range ${rangeId} has no other voter to lead it`);
+      if (to === undefined) throw new BadRequestError(`range ${rangeId} has no other voter to lead it`);
       await this.transferLeader(rangeId, to);
     }
     const done = await this.onLeader(rangeId, async (c, desc) => {
-      if (desc.replicas.some((rep) => rep.store === from) && this.range(rangeId).leader === from) throw new Error(`store ${from} still leads range ${rangeId}`);
+      // Leadership moves asynchronously: wait for it, as for any other leader change.
+      if (desc.replicas.some((rep) => rep.store === from) && this.range(rangeId).leader === from) throw new UnavailableError(`store ${from} still leads range ${rangeId}`);
       return c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'remove', store: from });
     });
     return this.saveFrom(done);
@@ -159,12 +158,12 @@ export class Operators {
   async transferLeader(rangeId: number, to: number): Promise<void> {
     const r = this.range(rangeId);
     this.client(to);
-    if (!r.desc.replicas.some((rep) => rep.store === to && rep.role === 'voter')) throw new DbError('BAD_REQUEST', `range ${rangeId} has no voter on store ${to}`);
+    if (!r.desc.replicas.some((rep) => rep.store === to && rep.role === 'voter')) throw new BadRequestError(`range ${rangeId} has no voter on store ${to}`);
     const deadline = this.deps.clock.monotonic() + TRANSFER_DEADLINE_MS;
     const target = this.deps.state.stores.get(to)!;
     for (let attempt = 0; ; attempt++) {
       // A target that went down will not take over: give up now rather than hold the operator queue.
-      if (this.deps.state.liveness(target, this.deps.clock.monotonic()) === 'down') throw new DbError('UNAVAILABLE', `range ${rangeId}: store ${to} is down`);
+      if (this.deps.state.liveness(target, this.deps.clock.monotonic()) === 'down') throw new UnavailableError(`range ${rangeId}: store ${to} is down`);
       const status = await this.client(to)
         .ranges(2_000)
         .then((res) => res.ranges.find((s) => s.range.id === rangeId))
@@ -174,7 +173,7 @@ export class Operators {
         return;
       }
       if (attempt % 20 === 0) await this.onLeader(rangeId, (c) => c.transferLeader(rangeId, to), 3_000).catch(() => {});
-      if (this.deps.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `range ${rangeId}: leadership did not move to store ${to}`);
+      if (this.deps.clock.monotonic() > deadline) throw new UnavailableError(`range ${rangeId}: leadership did not move to store ${to}`);
       await this.sleep(100);
     }
   }

@@ -6,7 +6,7 @@
  * from the group (so it sees everything earlier leaders committed) and
  * reserves fresh id and timestamp windows above theirs.
  */
-import { DbError } from '../common/index.js';
+import { BadRequestError, composeTimestamp, DbError, logicalOf, physicalOf } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { decodeDescriptor, encodeDescriptor, rangesFromSplits } from '../replica/index.js';
 import type { PdHandlers, PdMemberClient, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
@@ -43,8 +43,6 @@ export interface PdDeps {
   readonly logger: Logger;
 }
 
-/** Timestamps: physical ms * 2^12 + logical, below 2^53 until the year 2039. */
-const LOGICAL_BITS = 4096;
 /** Ids below this are left for stores given an explicit --id. */
 const FIRST_ALLOCATED_ID = 1000;
 const BOOTSTRAP_RANGE_ID = 1;
@@ -110,8 +108,9 @@ export class PlacementDriver {
       state.stores.set(s.id, { id: s.id, address: s.address, pid: 0, lastHeartbeat: 0 });
     }
     for (const [, v] of await this.group.scan('ranges/')) state.offer(decodeDescriptor(Buffer.from(v, 'base64')));
-    const tso = new WindowAllocator(this.group, 'meta/tso', 3_000 * LOGICAL_BITS, () => this.deps.clock.now() * LOGICAL_BITS);
-    const ids = new WindowAllocator(this.group, 'meta/next-id', 100, () => FIRST_ALLOCATED_ID);
+    // A window of 3 s of timestamps: one Raft write per 3 s of TSO traffic at most.
+    const tso = new WindowAllocator(this.group, 'meta/tso', composeTimestamp(3_000, 0), () => composeTimestamp(this.deps.clock.now(), 0));
+    const ids = new WindowAllocator(this.group, 'meta/next-id', 100n, () => BigInt(FIRST_ALLOCATED_ID));
     await tso.init();
     await ids.init();
     const bootstrapped = (await this.group.get('meta/bootstrapped')) === '1';
@@ -126,7 +125,7 @@ export class PlacementDriver {
         clock: this.deps.clock,
         timers: this.deps.timers,
         logger: this.deps.logger,
-        allocId: () => ids.take(1),
+        allocId: async () => Number(await ids.take(1)),
         stillLeader: () => this.group.isLeader() && this.group.term() === term,
         saveRange: (d) => this.saveRange(state, d),
       }),
@@ -156,7 +155,7 @@ export class PlacementDriver {
     StoreHeartbeat: (req) =>
       this.serve(async (l) => {
         const s = l.state.stores.get(req.store);
-        if (!s) throw new DbError('NOT_FOUND', `store ${req.store} is not registered`);
+        if (!s) throw new DbError('STORE_NOT_REGISTERED', `store ${req.store} is not registered`);
         s.address = req.address;
         s.pid = req.pid;
         s.lastHeartbeat = this.deps.clock.monotonic();
@@ -184,10 +183,10 @@ export class PlacementDriver {
         // deposed meanwhile fails here instead of answering below what its successor hands out.
         await this.group.get('meta/tso');
         if (this.group.term() !== l.term) throw new DbError('UNAVAILABLE', 'placement driver leadership changed');
-        return { first };
+        return { physical: physicalOf(first), logical: logicalOf(first) };
       }) as ReturnType<PdHandlers['Tso']>,
 
-    AllocId: () => this.serve(async (l) => ({ id: await l.ids.take(1) })) as ReturnType<PdHandlers['AllocId']>,
+    AllocId: () => this.serve(async (l) => ({ id: Number(await l.ids.take(1)) })) as ReturnType<PdHandlers['AllocId']>,
 
     GetRanges: () =>
       this.serve(async (l) => ({
@@ -215,14 +214,9 @@ export class PlacementDriver {
 
     Admin: (req) =>
       this.serve(async (l) => {
-        try {
-          const body = JSON.parse(req.json || '{}') as Record<string, unknown>;
-          const result = await this.exclusive(() => this.admin(l, req.op, body));
-          return { code: '', error: '', json: JSON.stringify(result) };
-        } catch (err) {
-          const code = err instanceof DbError ? err.code : 'UNAVAILABLE';
-          return { code, error: (err as Error).message, json: '' };
-        }
+        const body = parseAdminBody(req.json);
+        const result = await this.exclusive(() => this.admin(l, req.op, body));
+        return { json: JSON.stringify(result) };
       }) as ReturnType<PdHandlers['Admin']>,
   };
 
@@ -233,22 +227,22 @@ export class PlacementDriver {
     return run;
   }
 
-  private async register(l: Leadership, req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ id: number; error: string }> {
+  private async register(l: Leadership, req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ id: number }> {
     const hostsReplicas = (store: number) => [...l.state.ranges.values()].some((r) => r.desc.replicas.some((rep) => rep.store === store));
     // A store that comes back without the data its replicas acknowledged must not vote as them again.
     if (req.id !== 0 && req.fresh && hostsReplicas(req.id)) {
-      return { id: req.id, error: `store ${req.id} has replicas but started on an empty data directory: it lost its data; start it with a new id (or without --id) so that the placement driver replaces its replicas` };
+      throw new DbError('STORE_REFUSED', `store ${req.id} has replicas but started on an empty data directory: it lost its data; start it with a new id (or without --id) so that the placement driver replaces its replicas`);
     }
     let id = req.id;
     // Reusing an address's id is for a retried registration, never for a store whose replicas are gone.
-    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id))?.id ?? (await l.ids.take(1));
+    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id))?.id ?? Number(await l.ids.take(1));
     const known = l.state.stores.get(id);
     if (!known || known.address !== req.address) {
       await this.group.put(storeKey(id), JSON.stringify({ id, address: req.address }));
       l.state.stores.set(id, { id, address: req.address, pid: req.pid, lastHeartbeat: this.deps.clock.monotonic() });
       this.deps.logger.info({ store: id, address: req.address }, 'store registered');
     }
-    return { id, error: '' };
+    return { id };
   }
 
   /**
@@ -431,4 +425,15 @@ export class PlacementDriver {
     this.leadership?.operators.close();
     for (const c of this.memberClients.values()) c.close();
   }
+}
+
+function parseAdminBody(json: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(json || '{}');
+  } catch {
+    throw new BadRequestError('the body is not JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError('the body must be a JSON object');
+  return body as Record<string, unknown>;
 }

@@ -52,11 +52,22 @@ class FakeGroup implements PdGroup {
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
+/** The allocator over plain numbers (it works in bigint, for timestamps), to keep the cases readable. */
+interface NumberAllocator {
+  init(): Promise<void>;
+  take(count: number): Promise<number>;
+}
+
+function numberAllocator(group: FakeGroup, key: string, window: number, floor: () => number): NumberAllocator {
+  const alloc = new WindowAllocator(group, key, BigInt(window), () => BigInt(floor()));
+  return { init: () => alloc.init(), take: async (count) => Number(await alloc.take(count)) };
+}
+
 /**
  * Takes `count` numbers and checks, at the moment they are handed out, that
  * the persisted limit already covers all of them.
  */
-async function checkedTake(alloc: WindowAllocator, group: FakeGroup, count: number): Promise<[number, number]> {
+async function checkedTake(alloc: NumberAllocator, group: FakeGroup, count: number): Promise<[number, number]> {
   const first = await alloc.take(count);
   const last = first + count - 1;
   expect(group.persisted(), `persisted limit when [${first}, ${last}] was handed out`).toBeGreaterThanOrEqual(last);
@@ -66,7 +77,7 @@ async function checkedTake(alloc: WindowAllocator, group: FakeGroup, count: numb
 describe('WindowAllocator', () => {
   it('hands out strictly increasing numbers, persisting the window end before handing any out', async () => {
     const group = new FakeGroup();
-    const alloc = new WindowAllocator(group, KEY, 10, () => 100);
+    const alloc = numberAllocator(group, KEY, 10, () => 100);
     await alloc.init();
     let prev = -Infinity;
     for (let i = 0; i < 200; i++) {
@@ -83,7 +94,7 @@ describe('WindowAllocator', () => {
 
   it('concurrent takes get disjoint, increasing runs in call order, each covered by the persisted limit', async () => {
     const group = new FakeGroup();
-    const alloc = new WindowAllocator(group, KEY, 5, () => 1_000);
+    const alloc = numberAllocator(group, KEY, 5, () => 1_000);
     await alloc.init();
     const counts = Array.from({ length: 100 }, (_, i) => 1 + ((i * 7) % 4));
     const runs = await Promise.all(counts.map((c) => checkedTake(alloc, group, c)));
@@ -95,7 +106,7 @@ describe('WindowAllocator', () => {
   it('follows the floor when it moves ahead (timestamps track the clock)', async () => {
     const group = new FakeGroup();
     let clock = 1_000;
-    const alloc = new WindowAllocator(group, KEY, 100, () => clock);
+    const alloc = numberAllocator(group, KEY, 100, () => clock);
     await alloc.init();
     const [a] = await checkedTake(alloc, group, 1);
     expect(a).toBeGreaterThanOrEqual(1_000);
@@ -115,7 +126,7 @@ describe('WindowAllocator', () => {
       // Every new leader's clock is further behind the previous one's.
       floor -= 100_000;
       const f = floor;
-      const alloc = new WindowAllocator(group, KEY, 1_000, () => f);
+      const alloc = numberAllocator(group, KEY, 1_000, () => f);
       await alloc.init();
       const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => checkedTake(alloc, group, 1 + (i % 3))));
       for (const [first, last] of runs) {
@@ -127,10 +138,10 @@ describe('WindowAllocator', () => {
 
   it('a new leader that starts before the old one used its whole window still starts above it', async () => {
     const group = new FakeGroup();
-    const old = new WindowAllocator(group, KEY, 1_000_000, () => 5);
+    const old = numberAllocator(group, KEY, 1_000_000, () => 5);
     await old.init();
     const [, last] = await checkedTake(old, group, 3);
-    const next = new WindowAllocator(group, KEY, 1_000_000, () => 0);
+    const next = numberAllocator(group, KEY, 1_000_000, () => 0);
     await next.init();
     const [first] = await checkedTake(next, group, 1);
     expect(first).toBeGreaterThan(last);
@@ -139,7 +150,7 @@ describe('WindowAllocator', () => {
 
   it('a failing put rejects the take that needed it; later takes still work and keep increasing', async () => {
     const group = new FakeGroup();
-    const alloc = new WindowAllocator(group, KEY, 3, () => 0);
+    const alloc = numberAllocator(group, KEY, 3, () => 0);
     await alloc.init();
     const [, last1] = await checkedTake(alloc, group, 1);
     // Use up the window so the next take must persist.
@@ -171,7 +182,7 @@ describe('WindowAllocator', () => {
 
   it('a failing put among concurrent takes fails only that take', async () => {
     const group = new FakeGroup();
-    const alloc = new WindowAllocator(group, KEY, 2, () => 0);
+    const alloc = numberAllocator(group, KEY, 2, () => 0);
     await alloc.init();
     group.failing = 1;
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => checkedTake(alloc, group, 1)));
@@ -185,7 +196,7 @@ describe('WindowAllocator', () => {
   it('init continues above the persisted end written by an earlier leader', async () => {
     const group = new FakeGroup();
     group.data.set(KEY, '424242');
-    const alloc = new WindowAllocator(group, KEY, 10, () => 0);
+    const alloc = numberAllocator(group, KEY, 10, () => 0);
     await alloc.init();
     const [first] = await checkedTake(alloc, group, 1);
     expect(first).toBeGreaterThan(424_242);

@@ -8,8 +8,8 @@
 import type { PdGroup } from './group.js';
 
 export class WindowAllocator {
-  private next = 0;
-  private limit = -1;
+  private next = 0n;
+  private limit = -1n;
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -19,31 +19,33 @@ export class WindowAllocator {
   constructor(
     private readonly group: PdGroup,
     private readonly key: string,
-    private readonly window: number,
-    private readonly floor: () => number,
+    private readonly window: bigint,
+    private readonly floor: () => bigint,
   ) {}
 
   /** Called on becoming leader: continue above everything any earlier leader may have handed out. */
   async init(): Promise<void> {
-    const persisted = Number((await this.group.get(this.key)) ?? '0');
-    this.next = Math.max(persisted + 1, this.floor());
-    this.limit = this.next - 1;
+    const persisted = BigInt((await this.group.get(this.key)) ?? '0');
+    this.next = max(persisted + 1n, this.floor());
+    this.limit = this.next - 1n;
   }
 
   /** The first of `count` consecutive fresh numbers. */
-  take(count: number): Promise<number> {
+  take(count: number): Promise<bigint> {
     const run = this.queue.then(async () => {
-      const first = Math.max(this.next, this.floor());
-      const last = first + count - 1;
+      const first = max(this.next, this.floor());
+      const last = first + BigInt(count) - 1n;
       if (last > this.limit) {
         const limit = last + this.window;
         await this.group.put(this.key, String(limit));
         this.limit = limit;
       }
-      this.next = last + 1;
+      this.next = last + 1n;
       return first;
     });
     this.queue = run.catch(() => {});
     return run;
   }
 }
+
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);

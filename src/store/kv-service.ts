@@ -8,7 +8,9 @@ import type { KvErrorCode, WireKvRequest, WireKvResponse, WireRange } from '../t
 import type { WriteCommand } from './command.js';
 import { containsKey, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
-import { NotLeaderError, PLAIN_TS } from './replica.js';
+import { PLAIN_TS } from './replica.js';
+import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
 import type { Timers } from '../runtime/index.js';
 import type { StoreMetrics } from './metrics.js';
@@ -36,8 +38,8 @@ function failure(error: KvErrorCode, message: string, extra: Partial<WireKvRespo
 }
 
 function validate(req: WireKvRequest): string | undefined {
-  if (!['get', 'put', 'delete', 'cas', 'scan'].includes(req.op)) return `unknown op "${req.op}"`;
-  if (req.op !== 'scan' && req.key.byteLength === 0) return 'key must not be empty';
+  if (!['get', 'put', 'delete', 'cas', 'scan', 'leader'].includes(req.op)) return `unknown op "${req.op}"`;
+  if (req.op !== 'scan' && req.op !== 'leader' && req.key.byteLength === 0) return 'key must not be empty';
   if ((req.op === 'put' || req.op === 'delete' || req.op === 'cas') && req.request_id.length === 0) return 'writes need a request_id';
   if (req.op === 'put' && !req.has_value) return 'put needs a value';
   return undefined;
@@ -48,6 +50,8 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
   if (bad) return count(store, failure('BAD_REQUEST', bad));
   const r = store.replicas.get(req.range_id);
   if (!r) return count(store, failure('RANGE_NOT_FOUND', `range ${req.range_id} is not on store ${store.cfg.id}`));
+  // A probe for the leader: whatever this replica believes now, with no epoch to match (the asker's may be stale).
+  if (req.op === 'leader') return r.isLeader() ? response({ leader_store: store.cfg.id }) : failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${r.rangeId}`, { leader_store: r.leaderStore() });
   const desc = r.desc.current;
   if (!sameEpoch(desc, req.epoch)) return count(store, staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, desc, req.key));
   if (req.op !== 'scan' && !containsKey(desc, req.key)) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, desc, req.key));
@@ -55,11 +59,19 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
     return count(store, failure('KEY_NOT_IN_RANGE', `scan start is outside range ${desc.id}`, { ranges: [desc] }));
   }
   if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leader_store: r.leaderStore() }));
+  const isRead = req.op === 'get' || req.op === 'scan';
   try {
-    return await withTimeout(store, req.op === 'get' || req.op === 'scan' ? read(store, r, req, desc) : write(store, r, req));
+    return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req), isRead);
   } catch (err) {
-    if (err instanceof NotLeaderError) return count(store, failure('NOT_LEADER', err.message, { leader_store: err.leaderStore }));
-    return count(store, failure('UNAVAILABLE', err instanceof Error ? err.message : String(err)));
+    if (!(err instanceof DbError)) throw err;
+    switch (err.code) {
+      case 'NOT_LEADER':
+        return count(store, failure('NOT_LEADER', err.message, { leader_store: (err as NotLeaderError).leaderStore }));
+      case 'OUTCOME_UNKNOWN':
+        return count(store, failure('OUTCOME_UNKNOWN', err.message, { leader_store: r.leaderStore() }));
+      default:
+        return count(store, failure('UNAVAILABLE', err.message));
+    }
   }
 }
 
@@ -75,9 +87,11 @@ function count(store: KvHost, res: WireKvResponse): WireKvResponse {
   return res;
 }
 
-function withTimeout<T>(store: KvHost, p: Promise<T>): Promise<T> {
+/** A read that times out applied nothing; a write that times out was (almost surely) proposed, and may yet apply. */
+function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<T> {
   return new Promise((resolve, reject) => {
-    const t = store.deps.timers.setTimeout(() => reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+    const message = `no answer within ${REQUEST_TIMEOUT_MS} ms`;
+    const t = store.deps.timers.setTimeout(() => reject(isRead ? new UnavailableError(message) : new OutcomeUnknownError(message)), REQUEST_TIMEOUT_MS);
     p.then(
       (v) => {
         store.deps.timers.clearTimeout(t);

@@ -6,7 +6,9 @@
  * on this store, and is idempotent: asked again after it happened, it reports
  * the current state instead of failing.
  */
+import { BadRequestError, NotLeaderError, UnavailableError } from '../common/index.js';
 import { keys } from '../storage/index.js';
+import { EpochNotMatchError, RangeNotFoundError } from '../transport/index.js';
 import type { WireChangeReplicasRequest, WireRange, WireRangeStat, WireSplitRequest } from '../transport/index.js';
 import type { ConfChange } from '../raft/index.js';
 import { replicaIdFor, sameEpoch } from '../replica/index.js';
@@ -30,9 +32,13 @@ const SCAN_CAP = 500_000;
 
 function leaderReplica(store: RangeAdminHost, rangeId: number): Replica {
   const r = store.replicas.get(rangeId);
-  if (!r) throw new Error(`RANGE_NOT_FOUND: range ${rangeId} is not on store ${store.cfg.id}`);
-  if (!r.isLeader()) throw new Error(`NOT_LEADER: store ${store.cfg.id} does not lead range ${rangeId} (leader: store ${r.leaderStore()})`);
+  if (!r) throw new RangeNotFoundError(`range ${rangeId} is not on store ${store.cfg.id}`);
+  if (!r.isLeader()) throw new NotLeaderError(r.leaderStore(), `store ${store.cfg.id} does not lead range ${rangeId} (leader: store ${r.leaderStore()})`);
   return r;
+}
+
+function epochNotMatch(desc: WireRange): EpochNotMatchError {
+  return new EpochNotMatchError(`range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, [desc]);
 }
 
 export async function splitRange(store: RangeAdminHost, req: WireSplitRequest): Promise<{ left: WireRange; right: WireRange }> {
@@ -42,13 +48,13 @@ export async function splitRange(store: RangeAdminHost, req: WireSplitRequest): 
   if (existing && r && Buffer.compare(r.desc.current.end, existing.desc.current.start) === 0) return { left: r.desc.current, right: existing.desc.current };
   const leader = leaderReplica(store, req.range_id);
   const desc = leader.desc.current;
-  if (!sameEpoch(desc, req.epoch)) throw new Error(`EPOCH_NOT_MATCH: range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`);
+  if (!sameEpoch(desc, req.epoch)) throw epochNotMatch(desc);
   const splitKey = req.split_key.byteLength > 0 ? req.split_key : await middleKey(store, desc);
-  if (!splitKey) throw new Error(`BAD_REQUEST: range ${desc.id} has too few keys to split`);
+  if (!splitKey) throw new BadRequestError(`range ${desc.id} has too few keys to split`);
   store.markDirty(leader);
   const res = await leader.write({ requestId: `split/${desc.id}/${req.new_range_id}`, splitKey, newRangeId: req.new_range_id, version: desc.epoch.version, confVer: desc.epoch.conf_ver });
   const right = store.replicas.get(req.new_range_id);
-  if (!res.ok || !right) throw new Error(`EPOCH_NOT_MATCH: range ${desc.id} changed before the split applied`);
+  if (!res.ok || !right) throw new EpochNotMatchError(`range ${desc.id} changed before the split applied`, [leader.desc.current]);
   return { left: leader.desc.current, right: right.desc.current };
 }
 
@@ -75,7 +81,7 @@ export async function changeReplicas(store: RangeAdminHost, req: WireChangeRepli
   if (req.kind === 'add_learner' && current) return desc;
   if (req.kind === 'promote' && current?.role === 'voter') return desc;
   if (req.kind === 'remove' && !current) return desc;
-  if (!sameEpoch(desc, req.epoch)) throw new Error(`EPOCH_NOT_MATCH: range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`);
+  if (!sameEpoch(desc, req.epoch)) throw epochNotMatch(desc);
   let cc: ConfChange;
   switch (req.kind) {
     case 'add_learner':
@@ -83,21 +89,21 @@ export async function changeReplicas(store: RangeAdminHost, req: WireChangeRepli
       cc = { kind: 'addLearner', node: replicaIdFor(req.store, desc.epoch.conf_ver + 1) };
       break;
     case 'promote':
-      if (!current) throw new Error(`range ${desc.id} has no replica on store ${req.store}`);
+      if (!current) throw new BadRequestError(`range ${desc.id} has no replica on store ${req.store}`);
       await waitCaughtUp(store, leader, current.replica_id);
       cc = { kind: 'addVoter', node: current.replica_id };
       break;
     case 'remove':
-      if (current!.replica_id === leader.replicaId) throw new Error(`UNAVAILABLE: store ${req.store} leads range ${desc.id}; transfer the leadership first`);
+      if (current!.replica_id === leader.replicaId) throw new UnavailableError(`store ${req.store} leads range ${desc.id}; transfer the leadership first`);
       cc = { kind: 'remove', node: current!.replica_id };
       break;
     default:
-      throw new Error(`BAD_REQUEST: unknown change "${req.kind}"`);
+      throw new BadRequestError(`unknown change "${req.kind}"`);
   }
   leader.wake();
   const proposed = leader.raw.proposeConfChange(cc);
-  if (proposed.kind === 'notLeader') throw new Error('NOT_LEADER: lost the leadership');
-  if (proposed.kind !== 'ok') throw new Error(`UNAVAILABLE: conf change refused (${proposed.reason})`);
+  if (proposed.kind === 'notLeader') throw new NotLeaderError(leader.leaderStore(), 'lost the leadership');
+  if (proposed.kind !== 'ok') throw new UnavailableError(`conf change refused (${proposed.reason})`);
   store.markDirty(leader);
   await until(store, CHANGE_TIMEOUT_MS, () => leader.desc.current.epoch.conf_ver > desc.epoch.conf_ver, `conf change of range ${desc.id} not applied`);
   return leader.desc.current;
@@ -110,7 +116,7 @@ function waitCaughtUp(store: RangeAdminHost, leader: Replica, replicaId: number)
     CATCH_UP_TIMEOUT_MS,
     () => {
       const s = leader.raw.status();
-      if (s.role !== 'leader') throw new Error('NOT_LEADER: lost the leadership while catching up a learner');
+      if (s.role !== 'leader') throw new NotLeaderError(leader.leaderStore(), 'lost the leadership while catching up a learner');
       return (s.progress.get(replicaId)?.match ?? 0) >= s.commit;
     },
     `learner ${replicaId} did not catch up`,
@@ -120,7 +126,7 @@ function waitCaughtUp(store: RangeAdminHost, leader: Replica, replicaId: number)
 async function until(store: RangeAdminHost, timeoutMs: number, done: () => boolean, what: string): Promise<void> {
   const deadline = store.deps.clock.monotonic() + timeoutMs;
   while (!done()) {
-    if (store.deps.clock.monotonic() > deadline) throw new Error(`UNAVAILABLE: ${what} within ${timeoutMs} ms`);
+    if (store.deps.clock.monotonic() > deadline) throw new UnavailableError(`${what} within ${timeoutMs} ms`);
     await new Promise<void>((res) => store.deps.timers.setTimeout(res, 20));
   }
 }

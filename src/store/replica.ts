@@ -6,7 +6,8 @@
  */
 import type { Message, Ready } from '../raft/index.js';
 import { DEFAULT_CONFIG, RawNode } from '../raft/index.js';
-import type { Rng } from '../common/index.js';
+import { NotLeaderError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import type { DbError, Rng } from '../common/index.js';
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
 import { keys } from '../storage/index.js';
 import type { WireRange } from '../transport/index.js';
@@ -32,11 +33,6 @@ export interface Waiter<T> {
   reject(e: Error): void;
 }
 
-export class NotLeaderError extends Error {
-  constructor(readonly leaderStore: number) {
-    super(`not leader${leaderStore ? `; try store ${leaderStore}` : ''}`);
-  }
-}
 
 const encoder = new TextEncoder();
 const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
@@ -130,7 +126,8 @@ export class Replica {
       if (res.kind === 'ok') {
         for (const w of batch) this.inflight.set(w.cmd.requestId, w.waiter);
       } else {
-        const err = res.kind === 'notLeader' ? new NotLeaderError(res.leader ? storeOfReplica(res.leader) : 0) : new Error(res.reason);
+        // Refused before entering the log: nothing can apply.
+        const err = res.kind === 'notLeader' ? new NotLeaderError(res.leader ? storeOfReplica(res.leader) : 0) : new UnavailableError(res.reason);
         for (const w of batch) w.waiter.reject(err);
       }
     }
@@ -142,12 +139,17 @@ export class Replica {
     }
   }
 
-  /** Leadership changed: what we promised as leader can no longer be confirmed here. */
+  /**
+   * Leadership changed: what we promised as leader can no longer be confirmed
+   * here. A proposed write may still commit under the next leader, so its
+   * outcome is unknown; a read round applied nothing.
+   */
   onSoftState(rd: Ready): void {
     if (!rd.softState || rd.softState.role === 'leader') return;
-    const err = new NotLeaderError(this.leaderStore());
-    for (const w of this.inflight.values()) w.reject(err);
+    const lost = new OutcomeUnknownError(`leadership moved (to store ${this.leaderStore()}) before the write applied`);
+    for (const w of this.inflight.values()) w.reject(lost);
     this.inflight.clear();
+    const err = new NotLeaderError(this.leaderStore());
     for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
     this.readRounds.clear();
   }
@@ -280,11 +282,12 @@ export class Replica {
     for (const r of ready) for (const w of r.waiters) w.resolve();
   }
 
-  /** Rejects everything waiting (the replica is closing or timed the requests out). */
-  failAll(err: Error): void {
+  /** Rejects everything waiting (the replica is closing or destroyed); proposed writes with an unknown outcome. */
+  failAll(err: DbError): void {
     for (const w of this.queuedWrites) w.waiter.reject(err);
     this.queuedWrites = [];
-    for (const w of this.inflight.values()) w.reject(err);
+    const unknown = new OutcomeUnknownError(`${err.message} before the write applied`);
+    for (const w of this.inflight.values()) w.reject(unknown);
     this.inflight.clear();
     for (const w of this.queuedReads) w.reject(err);
     this.queuedReads = [];

@@ -11,12 +11,13 @@
  * Idle ranges quiesce (no ticks, no heartbeats); one liveness heartbeat per
  * store pair per tick lets quiesced followers notice a dead leader's store.
  */
+import { assert, BadRequestError, DbError, UnavailableError } from '../common/index.js';
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, LevelEngine, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
 import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
-import { decodeFrame, overlaps, RaftTransport, StoreServer } from '../transport/index.js';
+import { decodeFrame, overlaps, RaftTransport, RangeNotFoundError, StoreServer, WireError } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
 import { decodeGeneration, Replica } from './replica.js';
@@ -101,7 +102,7 @@ export class Store {
       ranges: () => this.rangeStatuses(),
       transferLeader: (rangeId, toStore) => this.transferLeader(rangeId, toStore),
       snapshot: (chunks) => this.onSnapshot(chunks),
-      split: async (req) => ({ error: '', ...(await splitRange(this, req)) }),
+      split: (req) => splitRange(this, req),
       changeReplicas: (req) => changeReplicas(this, req),
     });
   }
@@ -156,19 +157,19 @@ export class Store {
    * and the leader catches it up by snapshot (a move).
    */
   async createReplica(desc: WireRange, bootstrap: boolean): Promise<void> {
-    if (this.destroying.has(desc.id)) throw new Error(`UNAVAILABLE: range ${desc.id} is being destroyed on store ${this.cfg.id}; try again`);
+    if (this.destroying.has(desc.id)) throw new UnavailableError(`range ${desc.id} is being destroyed on store ${this.cfg.id}; try again`);
     const existing = this.replicas.get(desc.id);
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
-    if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
+    if (!me) throw new BadRequestError(`range ${desc.id} has no replica on store ${this.cfg.id}`);
     if (existing?.replicaId === me.replica_id) return;
     if (existing) {
       // A replica left over from an earlier membership (removed, never told): the descriptor is newer.
-      if (existing.desc.current.epoch.conf_ver >= desc.epoch.conf_ver) throw new Error(`UNAVAILABLE: range ${desc.id} has replica ${existing.replicaId} here, not ${me.replica_id}`);
+      if (existing.desc.current.epoch.conf_ver >= desc.epoch.conf_ver) throw new UnavailableError(`range ${desc.id} has replica ${existing.replicaId} here, not ${me.replica_id}`);
       await this.destroyReplica(desc.id);
     }
     // Data keys are shared by the store's ranges: two replicas must never cover the same keys.
     for (const r of this.replicas.values()) {
-      if (overlaps(r.desc.current, desc)) throw new Error(`range ${desc.id} overlaps range ${r.rangeId} on store ${this.cfg.id}`);
+      if (overlaps(r.desc.current, desc)) throw new UnavailableError(`range ${desc.id} overlaps range ${r.rangeId} on store ${this.cfg.id}`);
     }
     const batch = new WriteBatch();
     batch.put(keys.rangeDescriptorKey(desc.id), encodeDescriptor(desc));
@@ -302,7 +303,7 @@ export class Store {
     this.replicas.delete(rangeId);
     this.dirty.delete(r);
     this.active.delete(r);
-    const gone = new Error(`range ${rangeId} was removed from store ${this.cfg.id}`);
+    const gone = new RangeNotFoundError(`range ${rangeId} was removed from store ${this.cfg.id}`);
     r.failAll(gone);
     r.incomingSnapshot?.done.reject(gone);
     while (!inLoop && this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
@@ -375,9 +376,9 @@ export class Store {
   private async onSnapshot(chunks: AsyncIterable<import('../transport/index.js').WireSnapshotChunk>): Promise<void> {
     const snap = await receiveSnapshot(chunks);
     const r = this.replicas.get(snap.item.rangeId);
-    if (!r || snap.item.msg.to !== r.replicaId) throw new Error(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
-    if (snap.item.msg.kind !== 'snap') throw new Error('not a snapshot');
-    if (!snap.desc.replicas.some((rep) => rep.replica_id === r.replicaId)) throw new Error(`snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
+    if (!r || snap.item.msg.to !== r.replicaId) throw new RangeNotFoundError(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
+    if (snap.item.msg.kind !== 'snap') throw new DbError('BAD_SNAPSHOT', 'not a snapshot');
+    if (!snap.desc.replicas.some((rep) => rep.replica_id === r.replicaId)) throw new DbError('BAD_SNAPSHOT', `snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
     const index = snap.item.msg.snapshot.meta.index;
     // The data of a snapshot Raft still holds pending stays until Raft accepts a newer one.
     const previous = r.incomingSnapshot;
@@ -392,7 +393,7 @@ export class Store {
       r.incomingSnapshot = previous;
       return;
     }
-    previous?.done.reject(new Error('superseded by a newer snapshot'));
+    previous?.done.reject(new UnavailableError('superseded by a newer snapshot'));
     await installed;
   }
 
@@ -400,7 +401,7 @@ export class Store {
   private async stageSnapshotInstall(r: Replica, rd: Ready, batch: WriteBatch): Promise<void> {
     const incoming = r.incomingSnapshot;
     const index = rd.snapshot!.meta.index;
-    if (!incoming || incoming.index !== index) throw new Error(`range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
+    assert(incoming !== undefined && incoming.index === index, () => `range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
     for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of this.engine.range(b.gte, b.lt)) batch.del(k);
     for (const [k, v] of incoming.pairs) batch.put(k, v);
     batch.put(keys.applyStateKey(r.rangeId), encodeApplyState(index));
@@ -425,8 +426,10 @@ export class Store {
     try {
       items = decodeFrame(payload);
     } catch (err) {
+      // Only bytes we cannot decode are dropped; anything thrown below is a broken invariant and stops the process.
+      if (!(err instanceof WireError)) throw err;
       this.metrics.malformedFrames++;
-      throw err;
+      return;
     }
     this.lastHeard.set(from, this.deps.clock.monotonic());
     this.transport.heardFrom(from);
@@ -496,9 +499,9 @@ export class Store {
 
   transferLeader(rangeId: number, toStore: number): void {
     const r = this.replicas.get(rangeId);
-    if (!r) throw new Error(`range ${rangeId} is not on store ${this.cfg.id}`);
+    if (!r) throw new RangeNotFoundError(`range ${rangeId} is not on store ${this.cfg.id}`);
     const target = r.desc.current.replicas.find((rep) => rep.store === toStore && rep.role === 'voter');
-    if (!target) throw new Error(`range ${rangeId} has no voter on store ${toStore}`);
+    if (!target) throw new BadRequestError(`range ${rangeId} has no voter on store ${toStore}`);
     r.wake();
     r.raw.transferLeader(target.replica_id);
     this.markDirty(r);
@@ -524,7 +527,7 @@ export class Store {
   async close(): Promise<void> {
     this.closed = true;
     if (this.tickTimer) this.deps.timers.clearInterval(this.tickTimer);
-    for (const r of this.replicas.values()) r.failAll(new Error('store closing'));
+    for (const r of this.replicas.values()) r.failAll(new UnavailableError('store closing'));
     this.transport.close();
     this.server.forceClose();
     // Let an in-flight turn finish its writes before closing the engine.

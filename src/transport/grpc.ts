@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import type { Clock } from '../runtime/index.js';
 import { systemClock, systemTimers } from '../runtime/index.js';
 import { decodeRequests, encodeResponses } from './kv-codec.js';
+import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import { failOrCrash, fromWireError } from './errors.js';
+import type { WireErrorStatus } from './errors.js';
 import type { PdHandlers, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
 
 /** Finds proto/raftshard.proto from src/ (tests) or dist/src/ (built). */
@@ -44,6 +47,39 @@ const CHANNEL_OPTIONS = {
   'grpc.keepalive_timeout_ms': 5_000,
 };
 
+/**
+ * A unary handler whose failure travels as data, in the response's `error`
+ * field (proto ErrorStatus); a broken invariant stops the process instead.
+ */
+function unary(handle: (call: Any) => Promise<object>): (call: Any, cb: Any) => void {
+  return (call, cb) => {
+    let answer: Promise<object>;
+    try {
+      answer = handle(call);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    answer.then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(null, { error: failOrCrash(err) }),
+    );
+  };
+}
+
+/** A failed call: the callee's typed error, or the transport's failure as UNAVAILABLE / OUTCOME_UNKNOWN. */
+function callError(address: string, err: Error & { code?: number }): DbError {
+  // After a deadline or a cancel the request may have been acted on; a refused connection was not.
+  if (err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED) return new OutcomeUnknownError(`${address}: ${err.message}`);
+  return new UnavailableError(`${address}: ${err.message}`);
+}
+
+/** The response, or the typed error its `error` field carries. */
+function checked<T extends { error?: WireErrorStatus | null }>(res: T): T {
+  const err = fromWireError(res.error);
+  if (err) throw err;
+  return res;
+}
+
 export class StoreServer {
   private readonly server = new grpc.Server(CHANNEL_OPTIONS);
   /** Frames that failed to decode or reached an unknown store. */
@@ -52,56 +88,23 @@ export class StoreServer {
   constructor(private readonly handlers: StoreHandlers) {
     this.server.addService(storeService().service, {
       Raft: (call: Any) => {
-        call.on('data', (frame: { from_store: number; payload: Uint8Array }) => {
-          try {
-            this.handlers.onRaftFrame(frame.from_store, frame.payload);
-          } catch {
-            this.malformedFrames++;
-          }
-        });
+        // The handler drops (and counts) frames that fail to decode; anything it throws
+        // beyond that is a broken invariant and must stop the process, so it is not caught.
+        call.on('data', (frame: { from_store: number; payload: Uint8Array }) => this.handlers.onRaftFrame(frame.from_store, frame.payload));
         call.on('error', () => {});
         call.on('end', () => call.end());
       },
       KvStream: (call: Any) => this.serveKvStream(call),
-      Kv: (call: Any, cb: Any) => {
-        this.handlers.kv(call.request.requests as WireKvRequest[]).then(
-          (responses) => cb(null, { responses }),
-          (err: Error) => cb({ code: grpc.status.INTERNAL, details: err.message }),
-        );
-      },
-      CreateReplica: (call: Any, cb: Any) => {
-        this.handlers.createReplica(call.request.range as WireRange, call.request.bootstrap as boolean).then(
-          () => cb(null, { ok: true, error: '' }),
-          (err: Error) => cb(null, { ok: false, error: err.message }),
-        );
-      },
-      Ranges: (_call: Any, cb: Any) => cb(null, { ranges: this.handlers.ranges() }),
-      TransferLeader: (call: Any, cb: Any) => {
-        try {
-          this.handlers.transferLeader(call.request.range_id as number, call.request.to_store as number);
-          cb(null, { ok: true, error: '' });
-        } catch (err) {
-          cb(null, { ok: false, error: (err as Error).message });
-        }
-      },
-      Split: (call: Any, cb: Any) => {
-        this.handlers.split(call.request as WireSplitRequest).then(
-          (res) => cb(null, res),
-          (err: Error) => cb(null, { error: err.message }),
-        );
-      },
-      ChangeReplicas: (call: Any, cb: Any) => {
-        this.handlers.changeReplicas(call.request as WireChangeReplicasRequest).then(
-          (range) => cb(null, { error: '', range }),
-          (err: Error) => cb(null, { error: err.message }),
-        );
-      },
-      Snapshot: (call: Any, cb: Any) => {
-        this.handlers.snapshot(call as AsyncIterable<WireSnapshotChunk>).then(
-          () => cb(null, { ok: true, error: '' }),
-          (err: Error) => cb(null, { ok: false, error: err.message }),
-        );
-      },
+      Kv: unary((call) => this.handlers.kv(call.request.requests as WireKvRequest[]).then((responses) => ({ responses }))),
+      CreateReplica: unary((call) => this.handlers.createReplica(call.request.range as WireRange, call.request.bootstrap as boolean).then(() => ({}))),
+      Ranges: unary(async () => ({ ranges: this.handlers.ranges() })),
+      TransferLeader: unary(async (call) => {
+        this.handlers.transferLeader(call.request.range_id as number, call.request.to_store as number);
+        return {};
+      }),
+      Split: unary((call) => this.handlers.split(call.request as WireSplitRequest)),
+      ChangeReplicas: unary((call) => this.handlers.changeReplicas(call.request as WireChangeReplicasRequest).then((range) => ({ range }))),
+      Snapshot: unary((call) => this.handlers.snapshot(call as AsyncIterable<WireSnapshotChunk>).then(() => ({}))),
     });
   }
 
@@ -148,12 +151,7 @@ export class StoreServer {
   addPdService(handlers: PdHandlers): void {
     const impl: Record<string, Any> = {};
     for (const [method, handler] of Object.entries(handlers)) {
-      impl[method] = (call: Any, cb: Any) => {
-        (handler as (req: unknown) => Promise<unknown>)(call.request).then(
-          (res) => cb(null, res),
-          (err: Error) => cb({ code: grpc.status.UNAVAILABLE, details: err.message }),
-        );
-      };
+      impl[method] = unary((call) => (handler as (req: unknown) => Promise<object>)(call.request));
     }
     this.server.addService(services().Pd.service, impl);
   }
@@ -186,9 +184,19 @@ export class StoreClient {
     this.client = new Service(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
-  private unary<T>(method: string, req: unknown, deadlineMs: number): Promise<T> {
+  /** Resolves the response, or rejects with a DbError: the store's own, or the call's failure. */
+  private unary<T extends object>(method: string, req: unknown, deadlineMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.client[method](req, { deadline: this.clock.now() + deadlineMs }, (err: Error | null, res: T) => (err ? reject(err) : resolve(res)));
+      this.client[method](req, { deadline: this.clock.now() + deadlineMs }, (err: (Error & { code?: number }) | null, res: T & { error?: WireErrorStatus | null }) => {
+        if (err) reject(callError(this.address, err));
+        else {
+          try {
+            resolve(checked(res));
+          } catch (e) {
+            reject(e as DbError);
+          }
+        }
+      });
     });
   }
 
@@ -198,38 +206,36 @@ export class StoreClient {
   }
 
   async createReplica(range: WireRange, bootstrap: boolean, deadlineMs = 10_000): Promise<void> {
-    const res = await this.unary<{ ok: boolean; error: string }>('CreateReplica', { range, bootstrap }, deadlineMs);
-    if (!res.ok) throw new Error(res.error);
+    await this.unary('CreateReplica', { range, bootstrap }, deadlineMs);
   }
 
   async transferLeader(rangeId: number, toStore: number, deadlineMs = 5_000): Promise<void> {
-    const res = await this.unary<{ ok: boolean; error: string }>('TransferLeader', { range_id: rangeId, to_store: toStore }, deadlineMs);
-    if (!res.ok) throw new Error(res.error);
+    await this.unary('TransferLeader', { range_id: rangeId, to_store: toStore }, deadlineMs);
   }
 
-  async split(req: WireSplitRequest, deadlineMs = 15_000): Promise<{ left: WireRange; right: WireRange }> {
-    const res = await this.unary<{ error: string; left: WireRange; right: WireRange }>('Split', req, deadlineMs);
-    if (res.error) throw new Error(res.error);
-    return res;
+  split(req: WireSplitRequest, deadlineMs = 15_000): Promise<{ left: WireRange; right: WireRange }> {
+    return this.unary('Split', req, deadlineMs);
   }
 
   async changeReplicas(req: WireChangeReplicasRequest, deadlineMs = 60_000): Promise<WireRange> {
-    const res = await this.unary<{ error: string; range: WireRange }>('ChangeReplicas', req, deadlineMs);
-    if (res.error) throw new Error(res.error);
+    const res = await this.unary<{ range: WireRange }>('ChangeReplicas', req, deadlineMs);
     return res.range;
   }
 
-  async ranges(deadlineMs = 5_000): Promise<{ store: number; ranges: WireRangeStatus[] }> {
+  ranges(deadlineMs = 5_000): Promise<{ store: number; ranges: WireRangeStatus[] }> {
     return this.unary('Ranges', {}, deadlineMs);
   }
 
   /** Streams a snapshot in chunks; resolves when the receiver installed it. */
   sendSnapshot(chunks: AsyncIterable<WireSnapshotChunk>, deadlineMs = 300_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const call = this.client.Snapshot({ deadline: this.clock.now() + deadlineMs }, (err: Error | null, res: { ok: boolean; error: string }) => {
-        if (err) reject(err);
-        else if (!res.ok) reject(new Error(res.error));
-        else resolve();
+      const call = this.client.Snapshot({ deadline: this.clock.now() + deadlineMs }, (err: (Error & { code?: number }) | null, res: { error?: WireErrorStatus | null }) => {
+        if (err) reject(callError(this.address, err));
+        else {
+          const failed = fromWireError(res.error);
+          if (failed) reject(failed);
+          else resolve();
+        }
       });
       void (async () => {
         try {
@@ -291,9 +297,17 @@ export class PdMemberClient {
     this.client = new (services().Pd)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
+  /** The member's response, or a DbError: the member's own (in the response) or the call's failure. */
   call<M extends keyof PdHandlers>(method: M, req: Parameters<PdHandlers[M]>[0], deadlineMs: number): ReturnType<PdHandlers[M]> {
     return new Promise((resolve, reject) => {
-      this.client[method](req, { deadline: this.clock.now() + deadlineMs }, (err: Error | null, res: never) => (err ? reject(err) : resolve(res)));
+      this.client[method](req, { deadline: this.clock.now() + deadlineMs }, (err: (Error & { code?: number }) | null, res: { error?: WireErrorStatus | null }) => {
+        if (err) reject(callError(this.address, err));
+        else {
+          const failed = fromWireError(res.error);
+          if (failed) reject(failed);
+          else resolve(res as never);
+        }
+      });
     }) as ReturnType<PdHandlers[M]>;
   }
 

@@ -5,6 +5,8 @@
  */
 export { PdMemberClient, StoreClient, StoreServer } from './grpc.js';
 export { PdClient } from './pd-client.js';
+export { EpochNotMatchError, fromWireError, KeyNotInRangeError, RangeNotFoundError, toWireError } from './errors.js';
+export type { WireErrorStatus } from './errors.js';
 export { isNewer, overlaps } from './range-order.js';
 export { BatchingKvClient } from './batching-client.js';
 export type { RaftStream } from './grpc.js';

@@ -18,8 +18,8 @@ import { WireError } from './raft-codec.js';
 import type { KvErrorCode, WireKvRequest, WireKvResponse, WireRange } from './wire-types.js';
 
 const VERSION = 1;
-const OPS = ['get', 'put', 'delete', 'cas', 'scan'];
-const ERRORS: readonly KvErrorCode[] = ['', 'NOT_LEADER', 'EPOCH_NOT_MATCH', 'KEY_NOT_IN_RANGE', 'RANGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'BAD_REQUEST'];
+const OPS = ['get', 'put', 'delete', 'cas', 'scan', 'leader'];
+const ERRORS: readonly KvErrorCode[] = ['', 'NOT_LEADER', 'EPOCH_NOT_MATCH', 'KEY_NOT_IN_RANGE', 'RANGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'BAD_REQUEST', 'OUTCOME_UNKNOWN'];
 const EMPTY = new Uint8Array(0);
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -3,7 +3,8 @@
  * address will do; answers that redirect to the leader are followed, dead
  * members are skipped, and the leader found is remembered.
  */
-import { DbError } from '../common/index.js';
+import { composeTimestamp, DbError, isRetryable, UnavailableError } from '../common/index.js';
+import type { Timestamp } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { PdHandlers, PdRedirect } from './wire-types.js';
 import { PdMemberClient } from './grpc.js';
@@ -45,10 +46,12 @@ export class PdClient {
         lastError = `${address} is not the leader`;
         if (this.leader) continue;
       } catch (err) {
+        // The PD's own answer (a bad request, an unknown store) is final; a failed call or a PD between leaders is not.
+        if (err instanceof DbError && !isRetryable(err.code)) throw err;
         this.leader = undefined;
-        lastError = `${address}: ${(err as Error).message}`;
+        lastError = (err as Error).message;
       }
-      if (this.clock.monotonic() > deadline) throw new DbError('UNAVAILABLE', `placement driver unavailable: ${lastError}`);
+      if (this.clock.monotonic() > deadline) throw new UnavailableError(`placement driver unavailable: ${lastError}`);
       await new Promise<void>((r) => this.timers.setTimeout(r, Math.min(500, 50 * (attempt + 1))));
     }
   }
@@ -63,14 +66,19 @@ export class PdClient {
         lastError = (err as Error).message;
       }
     }
-    throw new DbError('UNAVAILABLE', `no placement driver member answers: ${lastError}`);
+    throw new UnavailableError(`no placement driver member answers: ${lastError}`);
   }
 
   /** Runs an operator command; its result, or a DbError with the PD's code. */
   async admin(op: string, body: unknown, deadlineMs = 120_000): Promise<unknown> {
     const res = await this.call('Admin', { op, json: JSON.stringify(body) }, 10_000, deadlineMs);
-    if (res.code) throw new DbError(res.code as never, res.error);
     return JSON.parse(res.json) as unknown;
+  }
+
+  /** The first of `count` fresh timestamps from the TSO, strictly above any handed out before. */
+  async tso(count = 1): Promise<Timestamp> {
+    const res = await this.call('Tso', { count });
+    return composeTimestamp(res.physical, res.logical);
   }
 
   close(): void {

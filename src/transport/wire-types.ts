@@ -22,7 +22,8 @@ export interface WireRange {
   replicas: WireReplica[];
 }
 
-export type KvOp = 'get' | 'put' | 'delete' | 'cas' | 'scan';
+/** `leader` asks a replica who leads its range, answered at once without Raft (the gateway's probe). */
+export type KvOp = 'get' | 'put' | 'delete' | 'cas' | 'scan' | 'leader';
 
 export interface WireKvRequest {
   request_id: string;
@@ -39,7 +40,12 @@ export interface WireKvRequest {
   retry: boolean;
 }
 
-export type KvErrorCode = '' | 'NOT_LEADER' | 'EPOCH_NOT_MATCH' | 'KEY_NOT_IN_RANGE' | 'RANGE_NOT_FOUND' | 'CONFLICT' | 'UNAVAILABLE' | 'BAD_REQUEST';
+/**
+ * '' for success. UNAVAILABLE and the routing codes mean nothing was applied;
+ * OUTCOME_UNKNOWN means the write was proposed and its fate is not known here
+ * (asking again with `retry` settles it).
+ */
+export type KvErrorCode = '' | 'NOT_LEADER' | 'EPOCH_NOT_MATCH' | 'KEY_NOT_IN_RANGE' | 'RANGE_NOT_FOUND' | 'CONFLICT' | 'UNAVAILABLE' | 'BAD_REQUEST' | 'OUTCOME_UNKNOWN';
 
 export interface WireKvResponse {
   error: KvErrorCode;
@@ -83,7 +89,7 @@ export interface StoreHandlers {
   transferLeader(rangeId: number, toStore: number): void;
   /** A snapshot streamed in chunks; resolves when installed (or rejects). */
   snapshot(chunks: AsyncIterable<WireSnapshotChunk>): Promise<void>;
-  split(req: WireSplitRequest): Promise<{ error: string; left: WireRange; right: WireRange }>;
+  split(req: WireSplitRequest): Promise<{ left: WireRange; right: WireRange }>;
   changeReplicas(req: WireChangeReplicasRequest): Promise<WireRange>;
 }
 
@@ -127,13 +133,19 @@ export interface WireRangeStat {
   approx_keys: number;
 }
 
+/**
+ * The placement driver's methods. A handler that rejects with a DbError
+ * answers with it as data (the response's `error` field); the client turns
+ * it back into the same error.
+ */
 export interface PdHandlers {
-  RegisterStore(req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ redirect?: PdRedirect; id: number; error: string }>;
+  RegisterStore(req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ redirect?: PdRedirect; id: number }>;
   StoreHeartbeat(req: { store: number; address: string; pid: number; ranges: WireRangeStat[]; full: boolean }): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[]; destroy_ranges: number[] }>;
-  Tso(req: { count: number }): Promise<{ redirect?: PdRedirect; first: number }>;
+  /** The first of `count` timestamps, physical << 18 | logical (see src/common/timestamp.ts). */
+  Tso(req: { count: number }): Promise<{ redirect?: PdRedirect; physical: number; logical: number }>;
   AllocId(req: Record<string, never>): Promise<{ redirect?: PdRedirect; id: number }>;
   GetRanges(req: Record<string, never>): Promise<{ redirect?: PdRedirect; ranges: WireRangeStat[] }>;
   GetStores(req: Record<string, never>): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[] }>;
   GetMembers(req: { self_only: boolean }): Promise<{ redirect?: PdRedirect; members: { id: number; address: string; pid: number; leader: boolean }[]; term: number }>;
-  Admin(req: { op: string; json: string }): Promise<{ redirect?: PdRedirect; code: string; error: string; json: string }>;
+  Admin(req: { op: string; json: string }): Promise<{ redirect?: PdRedirect; json: string }>;
 }

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRng, silentLogger, systemClock, systemTimers } from '../../src/runtime/index.js';
 import { Store } from '../../src/store/index.js';
 import type { StoreConfig } from '../../src/store/index.js';
-import { StoreClient } from '../../src/transport/index.js';
+import { NotLeaderError } from '../../src/common/index.js';
+import { EpochNotMatchError, StoreClient } from '../../src/transport/index.js';
 import { evenRanges, keyFor, RangeClient } from '../support/range-client.js';
 
 const RANGES = 24;
@@ -86,6 +87,18 @@ describe('stores over gRPC on loopback', () => {
     expect(unknown.error).toBe('RANGE_NOT_FOUND');
     const [bad] = await c.kv([{ ...base, op: 'frobnicate' }]);
     expect(bad.error).toBe('BAD_REQUEST');
+    // The leader probe answers at once, with no epoch to match.
+    const [probe] = await c.kv([{ op: 'leader', range_id: range.id, key: new Uint8Array(0) }]);
+    expect(probe).toMatchObject({ error: 'NOT_LEADER', leader_store: leaderStore });
+    // Admin calls fail with typed errors whose payload travelled as fields.
+    const split = c.split({ range_id: range.id, epoch: range.epoch, split_key: new TextEncoder().encode('k000002'), new_range_id: 9_000 });
+    await expect(split).rejects.toBeInstanceOf(NotLeaderError);
+    await expect(split).rejects.toMatchObject({ code: 'NOT_LEADER', leaderStore });
+    const staleSplit = new StoreClient(peers.get(leaderStore)!).split({ range_id: range.id, epoch: { version: 0, conf_ver: 1 }, split_key: new TextEncoder().encode('k000002'), new_range_id: 9_000 });
+    await expect(staleSplit).rejects.toBeInstanceOf(EpochNotMatchError);
+    await expect(staleSplit).rejects.toMatchObject({ code: 'EPOCH_NOT_MATCH', ranges: [expect.objectContaining({ id: range.id })] });
+    await expect(c.transferLeader(9_999, 1)).rejects.toMatchObject({ code: 'RANGE_NOT_FOUND' });
+    await expect(c.changeReplicas({ range_id: 9_999, epoch: range.epoch, kind: 'remove', store: 1 })).rejects.toMatchObject({ code: 'RANGE_NOT_FOUND' });
     c.close();
   });
 
