@@ -38,6 +38,20 @@ module.exports = {
       to: { path: '^src/([^/]+)/(?!index\\.ts$)', pathNot: ['^src/$1/'] },
     },
     {
+      name: 'raft-only-src',
+      comment: 'the Raft core imports nothing outside src (and, by layer-raft, only common there)',
+      severity: 'error',
+      from: { path: '^src/raft/', pathNot: '\\.test\\.ts$' },
+      to: { dependencyTypes: ['local'], pathNot: '^src/' },
+    },
+    {
+      name: 'raft-tests-only-support',
+      comment: 'outside src, the Raft unit tests import only test/support (the harnesses in raft-harness.ts)',
+      severity: 'error',
+      from: { path: '^src/raft/.+\\.test\\.ts$' },
+      to: { dependencyTypes: ['local'], pathNot: '^(src|test/support)/' },
+    },
+    {
       name: 'raft-no-packages',
       comment: 'the Raft core does no I/O: no node builtins, no packages',
       severity: 'error',
@@ -53,7 +67,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '\\.test\\.ts$|test-harness\\.ts$' },
+    // Tests are not checked, except the Raft core's: they hold it to common
+    // plus test/support (rules above), so a harness cannot slip runtime back in.
+    exclude: { path: '^src/(?!raft/).*\\.test\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },

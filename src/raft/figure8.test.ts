@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Message } from './index.js';
-import { TestCluster } from './test-harness.js';
+import { TestCluster } from '../../test/support/raft-harness.js';
 
 // One entry per MsgApp, one in flight: old-term entries and the new leader's no-op travel apart.
 const cluster = () => new TestCluster([1, 2, 3, 4, 5], { preVote: false, checkQuorum: false, maxSizePerMsg: 1, maxInflightMsgs: 1 });

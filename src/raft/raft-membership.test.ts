@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './index.js';
 import type { Message } from './types.js';
-import { Network, bytes } from './test-harness.js';
+import { Network, bytes } from '../../test/support/raft-harness.js';
 
 const ET = DEFAULT_CONFIG.electionTick;
 const isCampaign = (m: Message) => m.kind === 'vote' || m.kind === 'preVote';

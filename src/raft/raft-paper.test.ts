@@ -6,10 +6,9 @@
  * compaction §7, restart from stable storage §5.1/Figure 2.
  */
 import { describe, expect, it } from 'vitest';
-import { SeededRng } from '../runtime/index.js';
 import { DEFAULT_CONFIG, RawNode } from './index.js';
 import type { Entry, Message, MsgApp, RaftConfig } from './types.js';
-import { Network, bytes, entsWithTerms, storageWith } from './test-harness.js';
+import { Network, SeededRng, bytes, entsWithTerms, storageWith } from '../../test/support/raft-harness.js';
 
 const ET = DEFAULT_CONFIG.electionTick;
 const EMPTY = new Uint8Array(0);

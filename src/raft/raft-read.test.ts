@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './index.js';
-import { Network, bytes, text } from './test-harness.js';
+import { Network, bytes, text } from '../../test/support/raft-harness.js';
 
 const ET = DEFAULT_CONFIG.electionTick;
 const reads = (net: Network, id: number) => net.readStates.get(id)!.map((r) => ({ index: r.index, ctx: text(r.ctx) }));

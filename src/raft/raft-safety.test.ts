@@ -7,9 +7,8 @@
  * liveness.
  */
 import { describe, expect, it } from 'vitest';
-import { SeededRng } from '../runtime/index.js';
 import type { ConfChange } from './conf-change.js';
-import { Network, bytes, text } from './test-harness.js';
+import { Network, SeededRng, bytes, text } from '../../test/support/raft-harness.js';
 import type { Entry } from './types.js';
 
 interface Options {

@@ -4,12 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SeededRng } from '../runtime/index.js';
 import type { MsgApp } from './types.js';
 import { DEFAULT_CONFIG, MemoryStorage, RawNode } from './index.js';
 import { Inflights, Progress } from './progress.js';
 import { committedIndex, voteResult } from './quorum.js';
-import { TestCluster } from './test-harness.js';
+import { SeededRng, TestCluster } from '../../test/support/raft-harness.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const apps = (c: TestCluster, to: number) => c.sent.filter((m): m is MsgApp => m.kind === 'app' && m.to === to);

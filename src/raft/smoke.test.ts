@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRng } from '../runtime/index.js';
 import { DEFAULT_CONFIG, MemoryStorage, RawNode } from './index.js';
 import type { Message } from './index.js';
+import { SeededRng } from '../../test/support/raft-harness.js';
 
 describe('raft smoke', () => {
   it('elects a leader and commits a proposal on 3 nodes', () => {

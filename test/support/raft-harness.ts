@@ -1,12 +1,51 @@
 /**
- * A tiny deterministic network of RawNodes for unit tests: per-node
- * MemoryStorage "disks", a FIFO of messages delivered one at a time between
- * nodes that are up, restart from disk. Not used by production code.
+ * Deterministic networks of RawNodes for the Raft unit tests (src/raft/*.test.ts):
+ * per-node MemoryStorage "disks", messages queued in memory and delivered by
+ * the test, restarts from disk. Not used by production code; it lives here,
+ * outside src/raft, so that the core imports nothing but src/common.
+ *
+ * Two harnesses share one Ready loop (`drainReady`):
+ * - TestCluster delivers one message at a time among the nodes that are up,
+ *   with a check after every delivery (figure8.test.ts, raft.test.ts);
+ * - Network delivers in rounds under explicit topology control (isolate / cut /
+ *   partition / filter), with per-node config, snapshots of a toy state
+ *   machine and a record of delivered traffic (raft-paper, raft-membership, ...).
  */
-import { SeededRng } from '../runtime/index.js';
-import type { Message, RaftConfig } from './index.js';
-import { DEFAULT_CONFIG, MemoryStorage, RawNode } from './index.js';
+import type { NodeId } from '../../src/common/index.js';
+import type { Entry, Message, MessageKind, RaftConfig, ReadState, Ready, Snapshot, Status } from '../../src/raft/index.js';
+import { DEFAULT_CONFIG, MemoryStorage, RawNode } from '../../src/raft/index.js';
+import { SeededRng } from '../../src/runtime/index.js';
 
+/** The seeded Rng the harnesses hand their nodes, for tests that build RawNodes themselves. */
+export { SeededRng };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * The harnesses' one Ready loop: handles every pending Ready of `node` in the
+ * order types.ts prescribes. Each Ready is made durable on `disk` (snapshot,
+ * then entries, then hard state) before `host` sees it (sends its messages,
+ * applies its snapshot and committed entries, takes its read states), and is
+ * acknowledged with advance() last.
+ */
+function drainReady(id: NodeId, node: RawNode, disk: MemoryStorage, host: (rd: Ready) => void): void {
+  for (let guard = 0; node.hasReady(); guard++) {
+    if (guard > 10_000) throw new Error(`node ${id} never stops producing Readys`);
+    const rd = node.ready();
+    if (rd.snapshot) disk.applySnapshot(rd.snapshot);
+    disk.append(rd.entries);
+    if (rd.hardState) disk.setHardState(rd.hardState);
+    host(rd);
+    node.advance(rd);
+  }
+}
+
+/**
+ * Delivers messages one at a time, in the order they were sent, among the
+ * nodes that are up; a check may run after every delivery. Snapshot transfers
+ * are not reported back to the leader (tests call reportSnapshot themselves).
+ */
 export class TestCluster {
   readonly disks = new Map<number, MemoryStorage>();
   readonly nodes = new Map<number, RawNode>();
@@ -45,21 +84,15 @@ export class TestCluster {
     return this.nodes.get(id)!;
   }
 
-  /** Persists every node's Ready, queues its messages, records applied normal entries. */
+  /** Handles every node's Ready: queues its messages, records applied normal entries and read states. */
   flush(): void {
     for (const [id, n] of this.nodes) {
-      while (n.hasReady()) {
-        const rd = n.ready();
-        const disk = this.disks.get(id)!;
-        if (rd.snapshot) disk.applySnapshot(rd.snapshot);
-        disk.append(rd.entries);
-        if (rd.hardState) disk.setHardState(rd.hardState);
+      drainReady(id, n, this.disks.get(id)!, (rd) => {
         this.queue.push(...rd.messages);
         this.sent.push(...rd.messages);
-        for (const rs of rd.readStates) this.reads.get(id)!.push({ index: rs.index, ctx: new TextDecoder().decode(rs.ctx) });
-        for (const e of rd.committedEntries) if (e.type === 'normal' && e.data.length > 0) this.applied.get(id)!.push(new TextDecoder().decode(e.data));
-        n.advance(rd);
-      }
+        for (const rs of rd.readStates) this.reads.get(id)!.push({ index: rs.index, ctx: text(rs.ctx) });
+        for (const e of rd.committedEntries) if (e.type === 'normal' && e.data.length > 0) this.applied.get(id)!.push(text(e.data));
+      });
     }
   }
 
@@ -102,23 +135,11 @@ export class TestCluster {
     if (this.node(id).status().role !== 'leader') throw new Error(`node ${id} did not win`);
   }
 
-  propose(id: number, text: string): void {
-    const r = this.node(id).propose(new TextEncoder().encode(text));
+  propose(id: number, data: string): void {
+    const r = this.node(id).propose(bytes(data));
     if (r.kind !== 'ok') throw new Error(`proposal rejected: ${JSON.stringify(r)}`);
   }
 }
-
-// ---------------------------------------------------------------------------
-// Network: a second, message-level harness (used by raft-paper.test.ts,
-// raft-membership.test.ts, ...). Same disk/ready discipline as TestCluster, plus
-// topology control (isolate / cut / partition / filter), per-node config,
-// snapshots of a toy state machine, and a record of delivered traffic.
-// ---------------------------------------------------------------------------
-import type { NodeId } from '../common/index.js';
-import type { Entry, MessageKind, ReadState, Snapshot, Status } from './index.js';
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 export type NodeOptions = Partial<Omit<RaftConfig, 'id' | 'applied'>>;
 
@@ -151,6 +172,12 @@ export interface NetworkOptions {
   readonly storages?: ReadonlyMap<NodeId, MemoryStorage>;
 }
 
+/**
+ * Delivers in rounds (flush every node, then deliver the whole queue) under
+ * topology control, with per-node config, a toy state machine that snapshots
+ * to JSON, and a record of delivered traffic. Like a real host, reports the
+ * outcome of each snapshot transfer to its sender.
+ */
 export class Network {
   readonly ids: NodeId[];
   readonly disks = new Map<NodeId, MemoryStorage>();
@@ -259,17 +286,11 @@ export class Network {
 
   // ---- driving ----------------------------------------------------------------
 
-  /** Handles every pending Ready of node `id`, in the order types.ts prescribes. */
+  /** Handles every pending Ready of node `id` (see drainReady). */
   processReady(id: NodeId): void {
     const n = this.nodes.get(id);
     if (!n) return;
-    const disk = this.disks.get(id)!;
-    for (let guard = 0; n.hasReady(); guard++) {
-      if (guard > 10_000) throw new Error(`node ${id} never stops producing Readys`);
-      const rd = n.ready();
-      if (rd.snapshot) disk.applySnapshot(rd.snapshot);
-      disk.append(rd.entries);
-      if (rd.hardState) disk.setHardState(rd.hardState);
+    drainReady(id, n, this.disks.get(id)!, (rd) => {
       for (const m of rd.messages) {
         this.sent.push(m);
         this.queue.push(m);
@@ -283,8 +304,7 @@ export class Network {
         if (e.type === 'normal' && e.data.length > 0) this.sm.get(id)!.push(text(e.data));
       }
       this.readStates.get(id)!.push(...rd.readStates);
-      n.advance(rd);
-    }
+    });
   }
 
   /** Processes every node's Ready (collecting messages) without delivering anything. */
