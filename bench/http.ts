@@ -11,11 +11,7 @@
  * the last line printed is
  *   summary: 8 ranges, 64 conns: PUT <n> req/s, GET <m> req/s
  *
- * Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256]]
- *   --seconds N   length of each run (default 10, or env BENCH_SECONDS)
- *   --quick       smoke test: 2 s runs at 16 and 64 connections
- *   --configs L   numbers of ranges to test, each on a fresh cluster (default 1,8)
- *   --conns L     connection counts (default 1,16,64,256)
+ * Options: see USAGE below, or `npm run bench -- --help`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -26,6 +22,8 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import type { OptionSpec } from '../src/cli/args.js';
+import { benchArgs } from './args.js';
 import { CpuMeter, descendants } from './cpu.js';
 import type { CpuReport, ProcessGroups } from './cpu.js';
 
@@ -58,34 +56,27 @@ interface Options {
   quick: boolean;
 }
 
-function usage(): never {
-  console.log('Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256]]');
-  process.exit(0);
-}
+const USAGE = `Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256]]
+  --seconds N   length of each run (default 10, or env BENCH_SECONDS)
+  --quick       smoke test: 2 s runs at 16 and 64 connections
+  --configs L   numbers of ranges to test, each on a fresh cluster (default 1,8)
+  --conns L     connection counts (default 1,16,64,256)`;
 
-function parseOptions(argv: string[]): Options {
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') usage();
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
-    if (m === null) throw new Error(`unexpected argument ${JSON.stringify(a)} (see --help)`);
-    if (!['seconds', 'quick', 'configs', 'conns'].includes(m[1])) throw new Error(`unknown option --${m[1]} (see --help)`);
-    if (m[2] !== undefined) flags.set(m[1], m[2]);
-    else if (m[1] === 'quick') flags.set('quick', true);
-    else if (i + 1 < argv.length) flags.set(m[1], argv[++i]);
-    else throw new Error(`--${m[1]} needs a value`);
-  }
-  const list = (name: string, dflt: number[], max: number): number[] => {
-    const v = flags.get(name);
+const OPTIONS = { seconds: { type: 'string' }, quick: { type: 'boolean' }, configs: { type: 'string' }, conns: { type: 'string' } } as const satisfies OptionSpec;
+
+/** The options from argv; --help and a bad option exit here (benchArgs), a bad value throws. */
+function parseOptions(): Options {
+  const values = benchArgs(OPTIONS, USAGE);
+  const list = (name: 'configs' | 'conns', dflt: number[], max: number): number[] => {
+    const v = values[name];
     if (v === undefined) return dflt;
-    const xs = String(v).split(',').map((s) => Number(s.trim()));
+    const xs = v.split(',').map((s) => Number(s.trim()));
     if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1 || x > max)) throw new Error(`--${name} takes a comma-separated list of integers in 1..${max}`);
     return xs;
   };
-  const quick = flags.get('quick') === true;
+  const quick = values.quick === true;
   let seconds = quick ? 2 : Number(process.env.BENCH_SECONDS ?? 10);
-  if (flags.has('seconds')) seconds = Number(flags.get('seconds'));
+  if (values.seconds !== undefined) seconds = Number(values.seconds);
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--seconds (or BENCH_SECONDS) must be a positive integer');
   return { seconds, quick, conns: list('conns', quick ? [16, 64] : [1, 16, 64, 256], 10_000), configs: list('configs', [1, 8], KEYS) };
 }
@@ -559,7 +550,7 @@ function summary(rows: Row[]): string | undefined {
 async function main(): Promise<number> {
   let opts: Options;
   try {
-    opts = parseOptions(process.argv.slice(2));
+    opts = parseOptions();
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
     return 2;

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { MemoryStorage } from '../src/raft/index.js';
 import type { NodeFactory, RunResult } from './raft-cluster.js';
 import { buildCluster, runLoad } from './raft-cluster.js';
+import { benchArgs } from './args.js';
 import { levelFactory } from './raft-level.js';
+
+const USAGE = `Usage: npm run bench:raft
+
+Committed proposals per second and commit latency of a 3-node cluster of the
+real Raft core, in memory and with LevelDB persistence, at 64 B and 1 KiB
+payloads. Prints a table and writes bench/results/raft.json.
+Environment: BENCH_SECONDS, seconds per row (default 3).`;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const now = () => performance.now();
@@ -33,6 +41,7 @@ interface Row extends RunResult {
 }
 
 async function main(): Promise<void> {
+  benchArgs({}, USAGE);
   const rows: Row[] = [];
   const dirs: string[] = [];
   for (const storage of ['memory', 'leveldb'] as const) {

@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DbError } from '../common/index.js';
 import { moveCommand, rangesCommand, rebalanceCommand, splitCommand, storesCommand, transferLeaderCommand } from './admin-commands.js';
-import { parseArgs } from './args.js';
-import type { ParsedArgs } from './args.js';
-import { GatewayUnreachableError } from './gateway-http.js';
-import { kvCommand } from './kv-command.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
+import { parseCommandArgs } from './args.js';
+import { GATEWAY_OPTIONS, GatewayUnreachableError } from './gateway-http.js';
+import { KV_OPTIONS, kvCommand } from './kv-command.js';
 
 interface Canned {
   readonly status: number;
@@ -79,9 +79,19 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-/** argv as the user types it after the command name, pointed at the test gateway. */
-function args(...argv: string[]): ParsedArgs {
-  return parseArgs([...argv, '--gateway', url]);
+/** argv parsed as main parses it for a command that takes arguments. */
+function parse<O extends OptionSpec>(argv: readonly string[], options: O): ParsedArgs<O> {
+  return parseCommandArgs(argv, options, 'usage', true);
+}
+
+/** An admin command's argv as the user types it after the command name, pointed at the test gateway. */
+function args(...argv: string[]): ParsedArgs<typeof GATEWAY_OPTIONS> {
+  return parse(['--gateway', url, ...argv], GATEWAY_OPTIONS);
+}
+
+/** The same for `kv`, which also takes --limit. */
+function kvArgs(...argv: string[]): ParsedArgs<typeof KV_OPTIONS> {
+  return parse(['--gateway', url, ...argv], KV_OPTIONS);
 }
 
 function answer(route: string, status: number, body: unknown): void {
@@ -118,7 +128,7 @@ describe('ranges', () => {
   it('honours RAFTSHARD_GATEWAY when --gateway is absent', async () => {
     vi.stubEnv('RAFTSHARD_GATEWAY', url.replace('http://', ''));
     answer('GET /admin/ranges', 200, { ranges: [] });
-    expect(await rangesCommand(parseArgs([]))).toBe(0);
+    expect(await rangesCommand(parse([], GATEWAY_OPTIONS))).toBe(0);
     expect(out).toEqual(['ID  START  END  VERSION  CONFVER  REPLICAS  LEADER  BYTES  KEYS']);
   });
 });
@@ -190,7 +200,7 @@ describe('errors', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const run = rangesCommand(parseArgs(['--gateway', `http://127.0.0.1:${port}`]));
+    const run = rangesCommand(parse(['--gateway', `http://127.0.0.1:${port}`], GATEWAY_OPTIONS));
     await expect(run).rejects.toThrow(GatewayUnreachableError);
     await expect(run).rejects.toThrow(`cannot reach the gateway at http://127.0.0.1:${port}/: ECONNREFUSED`);
   });
@@ -198,20 +208,22 @@ describe('errors', () => {
   it.each([
     ['move with too few arguments', () => moveCommand(args('1', '2')), /usage: raftshard move RANGE FROM TO/],
     ['move with a non-integer id', () => moveCommand(args('1', 'two', '3')), /FROM must be a non-negative integer, not "two"/],
-    ['transfer-leader with a negative id', () => transferLeaderCommand(args('1', '-2')), /STORE must be a non-negative integer/],
+    ['transfer-leader with a negative id', () => transferLeaderCommand(args('--', '1', '-2')), /STORE must be a non-negative integer/],
     ['split without a key', () => splitCommand(args()), /usage: raftshard split KEY/],
     ['ranges with an extra argument', () => rangesCommand(args('x')), /usage: raftshard ranges/],
-    ['an unknown option', () => storesCommand(args('--verbose')), /unknown option --verbose/],
-    ['--json swallowing an argument', () => kvCommand(parseArgs(['get', '--json', 'k', '--gateway', url])), /--json takes no value/],
-    ['--gateway without a URL', () => rangesCommand(parseArgs(['--gateway'])), /--gateway needs a URL/],
-    ['a gateway URL that is not http', () => rangesCommand(parseArgs(['--gateway', 'ftp://x'])), /must be http/],
-    ['kv without a subcommand', () => kvCommand(args()), /kv needs a subcommand/],
-    ['kv with an unknown subcommand', () => kvCommand(args('list')), /unknown kv subcommand "list"/],
-    ['kv put without a value', () => kvCommand(args('put', 'k')), /usage: raftshard kv put KEY VALUE/],
-    ['kv get of the empty key', () => kvCommand(args('get', '')), /KEY must not be empty/],
-    ['kv scan with a bad limit', () => kvCommand(args('scan', '--limit', '0')), /--limit must be an integer >= 1/],
+    ['an unknown option', () => storesCommand(args('--verbose')), /Unknown option '--verbose'/],
+    ['--gateway without a URL', () => rangesCommand(parse(['--gateway'], GATEWAY_OPTIONS)), /'--gateway <value>' argument missing/],
+    ['a gateway URL that is not http', () => rangesCommand(parse(['--gateway', 'ftp://x'], GATEWAY_OPTIONS)), /must be http/],
+    ['kv without a subcommand', () => kvCommand(kvArgs()), /kv needs a subcommand/],
+    ['kv with an unknown subcommand', () => kvCommand(kvArgs('list')), /unknown kv subcommand "list"/],
+    ['kv put without a value', () => kvCommand(kvArgs('put', 'k')), /usage: raftshard kv put KEY VALUE/],
+    ['kv get of the empty key', () => kvCommand(kvArgs('get', '')), /KEY must not be empty/],
+    ['kv get with --limit', () => kvCommand(kvArgs('get', 'k', '--limit', '5')), /--limit applies only to kv scan/],
+    ['kv scan with a bad limit', () => kvCommand(kvArgs('scan', '--limit', '0')), /--limit must be an integer >= 1/],
+    ['an admin command given --limit', () => rangesCommand(args('--limit', '5')), /Unknown option '--limit'/],
   ])('%s is a usage error (DbError: exit 2) and sends nothing', async (_name, run, message) => {
-    const failure = run();
+    // A bad option throws while parsing, before the command runs.
+    const failure = Promise.resolve().then(run);
     await expect(failure).rejects.toThrow(DbError);
     await expect(failure).rejects.toThrow(message);
     expect(seen).toEqual([]);
@@ -221,13 +233,13 @@ describe('errors', () => {
 describe('kv', () => {
   it('get prints the value', async () => {
     answer('GET /kv/k1', 200, { key: 'k1', value: 'v 1' });
-    expect(await kvCommand(args('get', 'k1'))).toBe(0);
+    expect(await kvCommand(kvArgs('get', 'k1'))).toBe(0);
     expect(out).toEqual(['v 1']);
   });
 
   it('get of a missing key: message on stderr, exit 1', async () => {
     answer('GET /kv/nope', 404, { error: 'key "nope" not found', code: 'NOT_FOUND' });
-    expect(await kvCommand(args('get', 'nope'))).toBe(1);
+    expect(await kvCommand(kvArgs('get', 'nope'))).toBe(1);
     expect(out).toEqual([]);
     expect(err).toEqual(['raftshard: key "nope" not found (NOT_FOUND)']);
   });
@@ -239,15 +251,29 @@ describe('kv', () => {
       ['ключ', '/kv/%D0%BA%D0%BB%D1%8E%D1%87'],
     ]) {
       answer(`GET ${path}`, 200, { key, value: 'x' });
-      expect(await kvCommand(args('get', key))).toBe(0);
+      expect(await kvCommand(kvArgs('get', key))).toBe(0);
     }
     expect(seen.map((s) => s.url)).toEqual(['/kv/a%2Fb%20%3F%26', '/kv/..', '/kv/%D0%BA%D0%BB%D1%8E%D1%87']);
   });
 
+  it('--json takes no value: the next word stays an argument', async () => {
+    answer('GET /kv/k', 200, { key: 'k', value: 'v' });
+    expect(await kvCommand(kvArgs('get', '--json', 'k'))).toBe(0);
+    expect(seen.map((s) => s.url)).toEqual(['/kv/k']);
+    expect(out).toEqual(['{"key":"k","value":"v"}']);
+  });
+
+  it('keys and values that start with "-" go after "--"', async () => {
+    answer('PUT /kv/-k', 200, { ok: true });
+    expect(await kvCommand(kvArgs('put', '--', '-k', '--json'))).toBe(0);
+    expect(seen).toEqual([{ method: 'PUT', url: '/kv/-k', body: { value: '--json' } }]);
+    expect(out).toEqual(['OK']);
+  });
+
   it('put sends {"value"} and prints OK; --json prints the body', async () => {
     answer('PUT /kv/k', 200, { ok: true });
-    expect(await kvCommand(args('put', 'k', ''))).toBe(0);
-    expect(await kvCommand(args('put', 'k', 'v', '--json'))).toBe(0);
+    expect(await kvCommand(kvArgs('put', 'k', ''))).toBe(0);
+    expect(await kvCommand(kvArgs('put', 'k', 'v', '--json'))).toBe(0);
     expect(seen.map((s) => s.body)).toEqual([{ value: '' }, { value: 'v' }]);
     expect(out).toEqual(['OK', '{"ok":true}']);
   });
@@ -255,16 +281,16 @@ describe('kv', () => {
   it('del says whether a key was deleted', async () => {
     answer('DELETE /kv/a', 200, { ok: true, deleted: true });
     answer('DELETE /kv/b', 200, { ok: true, deleted: false });
-    expect(await kvCommand(args('del', 'a'))).toBe(0);
-    expect(await kvCommand(args('del', 'b'))).toBe(0);
+    expect(await kvCommand(kvArgs('del', 'a'))).toBe(0);
+    expect(await kvCommand(kvArgs('del', 'b'))).toBe(0);
     expect(out).toEqual(['deleted', 'not found, nothing deleted']);
   });
 
   it('scan passes start, end and limit, and prints a table with a count', async () => {
     answer('GET /kv?start=a%20b&end=z&limit=2', 200, { items: [{ key: 'a b', value: '1' }, { key: 'c', value: 'line\nbreak' }], more: true });
     answer('GET /kv?start=&end=', 200, { items: [], more: false });
-    expect(await kvCommand(args('scan', 'a b', 'z', '--limit', '2'))).toBe(0);
-    expect(await kvCommand(args('scan'))).toBe(0);
+    expect(await kvCommand(kvArgs('scan', 'a b', 'z', '--limit', '2'))).toBe(0);
+    expect(await kvCommand(kvArgs('scan'))).toBe(0);
     expect(out).toEqual([
       'KEY  VALUE\na b  1\nc    "line\\nbreak"\n(2 keys; more follow: raise --limit or scan on from after the last key)', //
       'KEY  VALUE\n(0 keys)',

@@ -4,6 +4,7 @@
  * table or a line for humans, or with --json the gateway's body as is.
  */
 import type { ParsedArgs } from './args.js';
+import type { GATEWAY_OPTIONS } from './gateway-http.js';
 import { expectArgs, GATEWAY_OPTIONS_HELP, gatewayOptions, printGatewayCall, usageError } from './gateway-http.js';
 import type { Column } from './table.js';
 import { displayText, formatTable } from './table.js';
@@ -104,21 +105,24 @@ const STORE_COLUMNS: readonly Column[] = [
   { header: 'LEADERS', align: 'right' },
 ];
 
-export async function rangesCommand(args: ParsedArgs): Promise<number> {
-  const opts = gatewayOptions(args, 'ranges');
-  expectArgs(args.positional, 'ranges', 0, 0);
+/** The parsed argv of an admin command: the gateway options and the positional arguments. */
+type AdminArgs = ParsedArgs<typeof GATEWAY_OPTIONS>;
+
+export async function rangesCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'ranges');
+  expectArgs(args.positionals, 'ranges', 0, 0);
   return printGatewayCall(opts, 'GET', '/admin/ranges', undefined, (body) => rangesTable(listOf(body, 'ranges') as RangeView[]));
 }
 
-export async function storesCommand(args: ParsedArgs): Promise<number> {
-  const opts = gatewayOptions(args, 'stores');
-  expectArgs(args.positional, 'stores', 0, 0);
+export async function storesCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'stores');
+  expectArgs(args.positionals, 'stores', 0, 0);
   return printGatewayCall(opts, 'GET', '/admin/stores', undefined, (body) => storesTable(listOf(body, 'stores') as StoreView[]));
 }
 
-export async function splitCommand(args: ParsedArgs): Promise<number> {
-  const opts = gatewayOptions(args, 'split');
-  const [key] = expectArgs(args.positional, 'split KEY', 1, 1);
+export async function splitCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'split');
+  const [key] = expectArgs(args.positionals, 'split KEY', 1, 1);
   if (key === '') throw usageError('split', 'KEY must not be empty');
   return printGatewayCall(opts, 'POST', '/admin/split', { key }, (body) => {
     const { left, right } = (body ?? {}) as { left?: RangeView; right?: RangeView };
@@ -126,23 +130,23 @@ export async function splitCommand(args: ParsedArgs): Promise<number> {
   });
 }
 
-export async function moveCommand(args: ParsedArgs): Promise<number> {
-  const opts = gatewayOptions(args, 'move');
-  const [range, from, to] = expectArgs(args.positional, 'move RANGE FROM TO', 3, 3);
+export async function moveCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'move');
+  const [range, from, to] = expectArgs(args.positionals, 'move RANGE FROM TO', 3, 3);
   const body = { range: idArg(range, 'RANGE', 'move'), from: idArg(from, 'FROM', 'move'), to: idArg(to, 'TO', 'move') };
   return printGatewayCall(opts, 'POST', '/admin/move', body, (res) => rangesTable([(res ?? {}) as RangeView]));
 }
 
-export async function transferLeaderCommand(args: ParsedArgs): Promise<number> {
-  const opts = gatewayOptions(args, 'transfer-leader');
-  const [range, store] = expectArgs(args.positional, 'transfer-leader RANGE STORE', 2, 2);
+export async function transferLeaderCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'transfer-leader');
+  const [range, store] = expectArgs(args.positionals, 'transfer-leader RANGE STORE', 2, 2);
   const body = { range: idArg(range, 'RANGE', 'transfer-leader'), to: idArg(store, 'STORE', 'transfer-leader') };
   return printGatewayCall(opts, 'POST', '/admin/transfer-leader', body, () => `store ${body.to} now leads range ${body.range}`);
 }
 
-export async function rebalanceCommand(args: ParsedArgs): Promise<number> {
-  const opts = gatewayOptions(args, 'rebalance');
-  expectArgs(args.positional, 'rebalance', 0, 0);
+export async function rebalanceCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'rebalance');
+  expectArgs(args.positionals, 'rebalance', 0, 0);
   return printGatewayCall(opts, 'POST', '/admin/rebalance', undefined, (body) => {
     const moves = listOf(body, 'moves');
     if (moves.length === 0) return 'rebalance: already balanced, no moves';

@@ -5,7 +5,7 @@
 import { DbError } from '../common/index.js';
 import { evenSplits, rangesFromSplits } from '../replica/index.js';
 import { StoreClient } from '../transport/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { parsePeers } from './store-command.js';
 
@@ -16,13 +16,13 @@ Creates the ranges of a new cluster, each replicated on every listed store
 (the benchmarks' keys) evenly; --splits gives the boundaries explicitly.
 Re-running it is harmless: existing replicas are left as they are.`;
 
-export async function bootstrapCommand(args: ParsedArgs): Promise<void> {
-  const storesFlag = args.flags.get('stores');
-  if (typeof storesFlag !== 'string') throw new DbError('BAD_REQUEST', '--stores is required (run "raftshard bootstrap --help")');
-  const stores = parsePeers(storesFlag);
-  const splitsFlag = args.flags.get('splits');
+export const BOOTSTRAP_OPTIONS = { stores: { type: 'string' }, ranges: { type: 'string' }, splits: { type: 'string' } } as const satisfies OptionSpec;
+
+export async function bootstrapCommand({ values }: ParsedArgs<typeof BOOTSTRAP_OPTIONS>): Promise<void> {
+  if (values.stores === undefined) throw new DbError('BAD_REQUEST', '--stores is required (run "raftshard bootstrap --help")');
+  const stores = parsePeers(values.stores);
   const enc = new TextEncoder();
-  const splits = typeof splitsFlag === 'string' ? splitsFlag.split(',').filter(Boolean).map((k) => enc.encode(k)).sort(Buffer.compare) : evenSplits(intFlag(args, 'ranges', 1, 1));
+  const splits = values.splits !== undefined ? values.splits.split(',').filter(Boolean).map((k) => enc.encode(k)).sort(Buffer.compare) : evenSplits(intFlag(values, 'ranges', 1, 1));
   const ranges = rangesFromSplits(splits, [...stores.keys()]);
   for (const [id, address] of stores) {
     const client = new StoreClient(address);

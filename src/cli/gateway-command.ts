@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { DbError } from '../common/index.js';
 import { buildApp, KvRouter } from '../gateway/index.js';
 import { createLogger, systemClock, systemTimers } from '../runtime/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { splitHostPort } from './metrics-server.js';
 import { PdClient } from '../transport/index.js';
 import { exitWithParent } from './exit-with-parent.js';
@@ -20,12 +20,13 @@ Options:
   --listen HOST:PORT  HTTP address (default 127.0.0.1:8080)
   --config FILE       JSON with the same settings (see config/gateway.json); flags override it`;
 
-export async function gatewayCommand(args: ParsedArgs): Promise<void> {
-  const file = (args.flags.has('config') ? JSON.parse(readFileSync(String(args.flags.get('config')), 'utf8')) : {}) as { pd?: string; listen?: string };
-  const flag = (name: string) => (typeof args.flags.get(name) === 'string' ? String(args.flags.get(name)) : undefined);
-  const pdFlag = flag('pd') ?? file.pd;
+export const GATEWAY_COMMAND_OPTIONS = { pd: { type: 'string' }, listen: { type: 'string' }, config: { type: 'string' } } as const satisfies OptionSpec;
+
+export async function gatewayCommand({ values }: ParsedArgs<typeof GATEWAY_COMMAND_OPTIONS>): Promise<void> {
+  const file = (values.config !== undefined ? JSON.parse(readFileSync(values.config, 'utf8')) : {}) as { pd?: string; listen?: string };
+  const pdFlag = values.pd ?? file.pd;
   if (!pdFlag) throw new DbError('BAD_REQUEST', '--pd is required (run "raftshard gateway --help")');
-  const listen = flag('listen') ?? file.listen ?? '127.0.0.1:8080';
+  const listen = values.listen ?? file.listen ?? '127.0.0.1:8080';
   const [host, port] = splitHostPort(listen);
   const logger = createLogger('gateway');
   exitWithParent();

@@ -13,9 +13,12 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { DbError } from '../common/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec } from './args.js';
 
 export const DEFAULT_GATEWAY = 'http://127.0.0.1:8080';
+
+/** The options every command against a gateway takes. */
+export const GATEWAY_OPTIONS = { gateway: { type: 'string' }, json: { type: 'boolean' } } as const satisfies OptionSpec;
 
 export const GATEWAY_OPTIONS_HELP = `  --gateway URL  the gateway (default: $RAFTSHARD_GATEWAY, else ${DEFAULT_GATEWAY})
   --json         print the gateway's JSON answer as is, on one line`;
@@ -36,17 +39,9 @@ export class GatewayUnreachableError extends Error {
   override name = 'GatewayUnreachableError';
 }
 
-/** The shared options of `command`; any option other than these and `extra` is a usage error. */
-export function gatewayOptions(args: ParsedArgs, command: string, extra: readonly string[] = []): GatewayOptions {
-  for (const name of args.flags.keys()) {
-    if (!['gateway', 'json', 'help', ...extra].includes(name)) throw usageError(command, `unknown option --${name}`);
-  }
-  // The parser gives `--json KEY` the value KEY; guessing where KEY belonged could write the wrong key.
-  const json = args.flags.get('json');
-  if (typeof json === 'string') throw usageError(command, `--json takes no value, but was given "${json}"; put options after the arguments`);
-  const flag = args.flags.get('gateway');
-  if (flag === true) throw usageError(command, '--gateway needs a URL');
-  return { url: gatewayUrl(flag ?? (process.env.RAFTSHARD_GATEWAY || DEFAULT_GATEWAY), command), json: json === true };
+/** The gateway URL (--gateway, else $RAFTSHARD_GATEWAY, else the default) and --json. */
+export function gatewayOptions(values: { readonly gateway?: string; readonly json?: boolean }, command: string): GatewayOptions {
+  return { url: gatewayUrl(values.gateway ?? (process.env.RAFTSHARD_GATEWAY || DEFAULT_GATEWAY), command), json: values.json === true };
 }
 
 /** The positional arguments, checked against a usage line such as "move RANGE FROM TO". */

@@ -2,9 +2,9 @@
  * `raftshard kv get|put|del|scan`: key-value access through a gateway
  * (CONTRACT.md §2.1). Keys travel URL-encoded in the path.
  */
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
-import { expectArgs, GATEWAY_OPTIONS_HELP, gatewayOptions, printGatewayCall, usageError } from './gateway-http.js';
+import { expectArgs, GATEWAY_OPTIONS, GATEWAY_OPTIONS_HELP, gatewayOptions, printGatewayCall, usageError } from './gateway-http.js';
 import { displayText, formatTable } from './table.js';
 
 export const KV_HELP = `Usage: raftshard kv get KEY
@@ -20,20 +20,24 @@ scan  prints the keys from START (inclusive) to END (exclusive) in byte order
       with spaces at the ends, quotes or control characters are shown
       JSON-quoted.
 
-A key or value that starts with "--" cannot be given as an argument.
+A key or value that starts with "-" goes after "--", which ends the options:
+  raftshard kv put -- -k -1
 
 Options:
 ${GATEWAY_OPTIONS_HELP}
   --limit N      scan: at most N keys (1..10000, default 1000)`;
+
+export const KV_OPTIONS = { ...GATEWAY_OPTIONS, limit: { type: 'string' } } as const satisfies OptionSpec;
 
 interface ScanAnswer {
   readonly items?: readonly { readonly key: string; readonly value: string }[];
   readonly more?: boolean;
 }
 
-export async function kvCommand(args: ParsedArgs): Promise<number> {
-  const [sub, ...rest] = args.positional;
-  const opts = gatewayOptions(args, 'kv', sub === 'scan' ? ['limit'] : []);
+export async function kvCommand(args: ParsedArgs<typeof KV_OPTIONS>): Promise<number> {
+  const [sub, ...rest] = args.positionals;
+  if (sub !== 'scan' && args.values.limit !== undefined) throw usageError('kv', '--limit applies only to kv scan');
+  const opts = gatewayOptions(args.values, 'kv');
   switch (sub) {
     case 'get': {
       const [key] = expectArgs(rest, 'kv get KEY', 1, 1);
@@ -50,7 +54,7 @@ export async function kvCommand(args: ParsedArgs): Promise<number> {
     case 'scan': {
       const [start = '', end = ''] = expectArgs(rest, 'kv scan [START] [END] [--limit N]', 0, 2);
       const query = [`start=${encodeURIComponent(start)}`, `end=${encodeURIComponent(end)}`];
-      if (args.flags.has('limit')) query.push(`limit=${intFlag(args, 'limit', 1000, 1)}`);
+      if (args.values.limit !== undefined) query.push(`limit=${intFlag(args.values, 'limit', 1000, 1)}`);
       return printGatewayCall(opts, 'GET', `/kv?${query.join('&')}`, undefined, (body) => scanTable((body ?? {}) as ScanAnswer));
     }
     default:

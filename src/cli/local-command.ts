@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DbError } from '../common/index.js';
 import { createLogger, systemTimers } from '../runtime/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 
 export const LOCAL_HELP = `Usage: raftshard local [--dir D] [--port P] [--stores N] [--replicas R]
@@ -30,16 +30,25 @@ comes back with all data. Ctrl-C stops everything.
 Environment: RAFTSHARD_DIR, RAFTSHARD_PORT; RAFTSHARD_NODE_ARGS adds Node.js
 flags to every child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile).`;
 
+export const LOCAL_OPTIONS = {
+  dir: { type: 'string' },
+  port: { type: 'string' },
+  stores: { type: 'string' },
+  replicas: { type: 'string' },
+  'split-bytes': { type: 'string' },
+  'replace-after-ms': { type: 'string' },
+} as const satisfies OptionSpec;
+
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
-export async function localCommand(args: ParsedArgs): Promise<number> {
-  const dir = typeof args.flags.get('dir') === 'string' ? String(args.flags.get('dir')) : (process.env.RAFTSHARD_DIR ?? './data');
-  const port = intFlag(args, 'port', Number(process.env.RAFTSHARD_PORT ?? 8080), 1);
-  const replicas = intFlag(args, 'replicas', 3, 1);
-  const storeCount = intFlag(args, 'stores', 3, 1);
+export async function localCommand({ values }: ParsedArgs<typeof LOCAL_OPTIONS>): Promise<number> {
+  const dir = values.dir ?? process.env.RAFTSHARD_DIR ?? './data';
+  const port = intFlag(values, 'port', Number(process.env.RAFTSHARD_PORT ?? 8080), 1);
+  const replicas = intFlag(values, 'replicas', 3, 1);
+  const storeCount = intFlag(values, 'stores', 3, 1);
   if (storeCount < replicas) throw new DbError('BAD_REQUEST', `--stores (${storeCount}) must be at least --replicas (${replicas})`);
   const pdFlags = ['--replicas', String(replicas)];
-  for (const f of ['split-bytes', 'replace-after-ms']) if (args.flags.has(f)) pdFlags.push(`--${f}`, String(intFlag(args, f, 0, 0)));
+  for (const f of ['split-bytes', 'replace-after-ms'] as const) if (values[f] !== undefined) pdFlags.push(`--${f}`, String(intFlag(values, f, 0, 0)));
   const logger = createLogger('local');
   const pdIds = [1, 2, 3];
   const pdPeers = pdIds.map((id) => `${id}=127.0.0.1:${port + id}`).join(',');

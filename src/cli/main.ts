@@ -18,14 +18,16 @@ import {
   TRANSFER_LEADER_HELP,
   transferLeaderCommand,
 } from './admin-commands.js';
-import { parseArgs } from './args.js';
-import { BOOTSTRAP_HELP, bootstrapCommand } from './bootstrap-command.js';
-import { GATEWAY_HELP, gatewayCommand } from './gateway-command.js';
-import { KV_HELP, kvCommand } from './kv-command.js';
-import { LOCAL_HELP, localCommand } from './local-command.js';
-import { SIM_HELP, simCommand } from './sim-command.js';
-import { STORE_HELP, storeCommand } from './store-command.js';
-import { PD_HELP, pdCommand } from './pd-command.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
+import { parseCommandArgs, UsageError } from './args.js';
+import { BOOTSTRAP_HELP, BOOTSTRAP_OPTIONS, bootstrapCommand } from './bootstrap-command.js';
+import { GATEWAY_COMMAND_OPTIONS, GATEWAY_HELP, gatewayCommand } from './gateway-command.js';
+import { GATEWAY_OPTIONS } from './gateway-http.js';
+import { KV_HELP, KV_OPTIONS, kvCommand } from './kv-command.js';
+import { LOCAL_HELP, LOCAL_OPTIONS, localCommand } from './local-command.js';
+import { SIM_HELP, SIM_OPTIONS, simCommand } from './sim-command.js';
+import { STORE_HELP, STORE_OPTIONS, storeCommand } from './store-command.js';
+import { PD_HELP, PD_OPTIONS, pdCommand } from './pd-command.js';
 
 const HELP = `Usage: raftshard <command> [options]
 
@@ -52,51 +54,33 @@ Run "raftshard <command> --help" for a command's options.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const args = parseArgs(rest);
   switch (command) {
     case 'sim':
-      if (args.flags.has('help')) return print(SIM_HELP);
-      return simCommand(args);
+      return run(rest, SIM_OPTIONS, SIM_HELP, simCommand);
     case 'store':
-      if (args.flags.has('help')) return print(STORE_HELP);
-      await storeCommand(args);
-      return 0;
+      return run(rest, STORE_OPTIONS, STORE_HELP, storeCommand);
     case 'pd':
-      if (args.flags.has('help')) return print(PD_HELP);
-      await pdCommand(args);
-      return 0;
+      return run(rest, PD_OPTIONS, PD_HELP, pdCommand);
     case 'bootstrap':
-      if (args.flags.has('help')) return print(BOOTSTRAP_HELP);
-      await bootstrapCommand(args);
-      return 0;
+      return run(rest, BOOTSTRAP_OPTIONS, BOOTSTRAP_HELP, bootstrapCommand);
     case 'local':
-      if (args.flags.has('help')) return print(LOCAL_HELP);
-      return localCommand(args);
+      return run(rest, LOCAL_OPTIONS, LOCAL_HELP, localCommand);
     case 'gateway':
-      if (args.flags.has('help')) return print(GATEWAY_HELP);
-      await gatewayCommand(args);
-      return 0;
+      return run(rest, GATEWAY_COMMAND_OPTIONS, GATEWAY_HELP, gatewayCommand);
     case 'ranges':
-      if (args.flags.has('help')) return print(RANGES_HELP);
-      return rangesCommand(args);
+      return run(rest, GATEWAY_OPTIONS, RANGES_HELP, rangesCommand, true);
     case 'stores':
-      if (args.flags.has('help')) return print(STORES_HELP);
-      return storesCommand(args);
+      return run(rest, GATEWAY_OPTIONS, STORES_HELP, storesCommand, true);
     case 'split':
-      if (args.flags.has('help')) return print(SPLIT_HELP);
-      return splitCommand(args);
+      return run(rest, GATEWAY_OPTIONS, SPLIT_HELP, splitCommand, true);
     case 'move':
-      if (args.flags.has('help')) return print(MOVE_HELP);
-      return moveCommand(args);
+      return run(rest, GATEWAY_OPTIONS, MOVE_HELP, moveCommand, true);
     case 'transfer-leader':
-      if (args.flags.has('help')) return print(TRANSFER_LEADER_HELP);
-      return transferLeaderCommand(args);
+      return run(rest, GATEWAY_OPTIONS, TRANSFER_LEADER_HELP, transferLeaderCommand, true);
     case 'rebalance':
-      if (args.flags.has('help')) return print(REBALANCE_HELP);
-      return rebalanceCommand(args);
+      return run(rest, GATEWAY_OPTIONS, REBALANCE_HELP, rebalanceCommand, true);
     case 'kv':
-      if (args.flags.has('help')) return print(KV_HELP);
-      return kvCommand(args);
+      return run(rest, KV_OPTIONS, KV_HELP, kvCommand, true);
     case 'sql':
     case 'shell':
       console.error(`raftshard: "${command}" needs the SQL layer, which is not built yet (see README, Roadmap)`);
@@ -112,6 +96,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Parses a command's argv against its options and runs it, or with --help
+ * prints its usage. A command that returns no code succeeded (exit 0); those
+ * that serve (store, pd, gateway) return once they listen, and the process
+ * lives on. A bad option is a UsageError: printed with the usage, exit 2.
+ */
+async function run<O extends OptionSpec>(
+  argv: readonly string[],
+  options: O,
+  usage: string,
+  command: (args: ParsedArgs<O>) => number | Promise<number> | Promise<void>,
+  allowPositionals = false,
+): Promise<number> {
+  const args = parseCommandArgs(argv, options, usage, allowPositionals);
+  if (args.values.help === true) return print(usage);
+  const code = await command(args);
+  return typeof code === 'number' ? code : 0;
+}
+
 function print(text: string): number {
   console.log(text);
   return 0;
@@ -123,6 +126,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     console.error(`raftshard: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof UsageError) console.error(`\n${err.usage}`);
     process.exitCode = err instanceof DbError ? 2 : 1;
   },
 );

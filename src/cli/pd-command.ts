@@ -12,7 +12,7 @@ import { createLogger, SeededRng, systemClock, systemRng, systemTimers } from '.
 import { Store } from '../store/index.js';
 import type { PdHandlers } from '../transport/index.js';
 import { PdMemberClient } from '../transport/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { exitWithParent } from './exit-with-parent.js';
 import { serveMetrics } from './metrics-server.js';
@@ -41,6 +41,20 @@ Options:
   --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
   --config FILE         JSON with the same settings (see config/pd.json)`;
 
+export const PD_OPTIONS = {
+  id: { type: 'string' },
+  peers: { type: 'string' },
+  listen: { type: 'string' },
+  dir: { type: 'string' },
+  replicas: { type: 'string' },
+  'split-bytes': { type: 'string' },
+  'down-after-ms': { type: 'string' },
+  'replace-after-ms': { type: 'string' },
+  'no-auto-balance': { type: 'boolean' },
+  metrics: { type: 'string' },
+  config: { type: 'string' },
+} as const satisfies OptionSpec;
+
 interface PdFileConfig {
   peers?: Record<string, string>;
   dir?: string;
@@ -55,23 +69,21 @@ interface PdFileConfig {
 
 const METHODS: (keyof PdHandlers)[] = ['RegisterStore', 'StoreHeartbeat', 'Tso', 'AllocId', 'GetRanges', 'GetStores', 'GetMembers', 'Admin'];
 
-export async function pdCommand(args: ParsedArgs): Promise<void> {
-  const file: PdFileConfig = args.flags.has('config') ? (JSON.parse(readFileSync(String(args.flags.get('config')), 'utf8')) as PdFileConfig) : {};
-  const id = intFlag(args, 'id', 0, 1);
+export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Promise<void> {
+  const file: PdFileConfig = values.config !== undefined ? (JSON.parse(readFileSync(values.config, 'utf8')) as PdFileConfig) : {};
+  const id = intFlag(values, 'id', 0, 1);
   if (id === 0) throw new DbError('BAD_REQUEST', '--id is required (run "raftshard pd --help")');
-  const str = (name: string) => (typeof args.flags.get(name) === 'string' ? String(args.flags.get(name)) : undefined);
   const members = new Map(Object.entries(file.peers ?? {}).map(([k, v]) => [Number(k), v]));
-  const peersFlag = str('peers');
-  if (peersFlag) for (const [k, v] of parsePeers(peersFlag)) members.set(k, v);
+  if (values.peers) for (const [k, v] of parsePeers(values.peers)) members.set(k, v);
   if (!members.has(id)) throw new DbError('BAD_REQUEST', `--peers must list this member (id ${id})`);
   const cfg: PdConfig = {
     members,
-    replicas: intFlag(args, 'replicas', file.replicas ?? DEFAULT_PD_CONFIG.replicas, 1),
-    splitBytes: intFlag(args, 'split-bytes', file.splitBytes ?? DEFAULT_PD_CONFIG.splitBytes, 1),
-    downAfterMs: intFlag(args, 'down-after-ms', file.downAfterMs ?? DEFAULT_PD_CONFIG.downAfterMs, 100),
-    replaceAfterMs: intFlag(args, 'replace-after-ms', file.replaceAfterMs ?? DEFAULT_PD_CONFIG.replaceAfterMs, 0),
+    replicas: intFlag(values, 'replicas', file.replicas ?? DEFAULT_PD_CONFIG.replicas, 1),
+    splitBytes: intFlag(values, 'split-bytes', file.splitBytes ?? DEFAULT_PD_CONFIG.splitBytes, 1),
+    downAfterMs: intFlag(values, 'down-after-ms', file.downAfterMs ?? DEFAULT_PD_CONFIG.downAfterMs, 100),
+    replaceAfterMs: intFlag(values, 'replace-after-ms', file.replaceAfterMs ?? DEFAULT_PD_CONFIG.replaceAfterMs, 0),
     scheduleMs: file.scheduleMs ?? DEFAULT_PD_CONFIG.scheduleMs,
-    autoBalance: !args.flags.has('no-auto-balance') && (file.autoBalance ?? DEFAULT_PD_CONFIG.autoBalance),
+    autoBalance: values['no-auto-balance'] !== true && (file.autoBalance ?? DEFAULT_PD_CONFIG.autoBalance),
   };
   const logger = createLogger(`pd-${id}`);
   exitWithParent();
@@ -81,7 +93,7 @@ export async function pdCommand(args: ParsedArgs): Promise<void> {
     METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new Error('placement driver starting')))]),
   ) as unknown as PdHandlers;
   const store = await Store.open(
-    { id, dir: str('dir') ?? file.dir ?? `./data/pd-${id}`, listen: str('listen') ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
+    { id, dir: values.dir ?? file.dir ?? `./data/pd-${id}`, listen: values.listen ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
     { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
     handlers,
   );
@@ -90,7 +102,7 @@ export async function pdCommand(args: ParsedArgs): Promise<void> {
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
   const group = new StorePdGroup(store, id);
   pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger }, (address) => new PdMemberClient(address));
-  const metricsAddr = str('metrics') ?? file.metrics;
+  const metricsAddr = values.metrics ?? file.metrics;
   const metrics = metricsAddr
     ? await serveMetrics(metricsAddr, () =>
         [

@@ -4,7 +4,7 @@
  */
 import { replayCommand, runSeed } from '../sim/index.js';
 import type { SimOptions } from '../sim/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 
 export const SIM_HELP = `Usage: raftshard sim [--seeds N] [--start S] [--steps K] [--nodes M] [--verbose]
@@ -27,13 +27,21 @@ Options:
 Prints one line per failing seed with a replay command, then
 "sim: N seeds, F failures"; exits 1 when F > 0.`;
 
-export function simCommand(args: ParsedArgs): number {
-  const seeds = intFlag(args, 'seeds', 100, 1);
-  const start = intFlag(args, 'start', 1);
+export const SIM_OPTIONS = {
+  seeds: { type: 'string' },
+  start: { type: 'string' },
+  steps: { type: 'string' },
+  nodes: { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
+export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number {
+  const seeds = intFlag(values, 'seeds', 100, 1);
+  const start = intFlag(values, 'start', 1);
   const overrides: Partial<SimOptions> = {};
-  if (args.flags.has('steps')) (overrides as { steps: number }).steps = intFlag(args, 'steps', 2000, 1);
-  if (args.flags.has('nodes')) (overrides as { nodes: number }).nodes = intFlag(args, 'nodes', 3, 1);
-  const verbose = args.flags.has('verbose');
+  if (values.steps !== undefined) (overrides as { steps: number }).steps = intFlag(values, 'steps', 2000, 1);
+  if (values.nodes !== undefined) (overrides as { nodes: number }).nodes = intFlag(values, 'nodes', 3, 1);
+  const verbose = values.verbose === true;
   let failures = 0;
   const progressEvery = Math.max(1, Math.floor(seeds / 20));
   for (let i = 0; i < seeds; i++) {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DbError } from '../common/index.js';
 import { createLogger, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
 import { Store } from '../store/index.js';
-import type { ParsedArgs } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
 import { exitWithParent } from './exit-with-parent.js';
@@ -37,6 +37,19 @@ Options:
   --election-tick N   election timeout in ticks (default 10)
   --config FILE       JSON file with the same settings (see config/store.json)`;
 
+export const STORE_OPTIONS = {
+  pd: { type: 'string' },
+  id: { type: 'string' },
+  listen: { type: 'string' },
+  advertise: { type: 'string' },
+  dir: { type: 'string' },
+  peers: { type: 'string' },
+  metrics: { type: 'string' },
+  'tick-ms': { type: 'string' },
+  'election-tick': { type: 'string' },
+  config: { type: 'string' },
+} as const satisfies OptionSpec;
+
 interface StoreFileConfig {
   listen?: string;
   advertise?: string;
@@ -59,25 +72,20 @@ export function parsePeers(list: string): Map<number, string> {
   return peers;
 }
 
-export async function storeCommand(args: ParsedArgs): Promise<void> {
-  const file: StoreFileConfig = args.flags.has('config') ? (JSON.parse(readFileSync(String(args.flags.get('config')), 'utf8')) as StoreFileConfig) : {};
-  const str = (name: string, fallback: string | undefined) => {
-    const v = args.flags.get(name);
-    return typeof v === 'string' ? v : fallback;
-  };
-  const pdAddresses = (str('pd', file.pd) ?? '').split(',').filter(Boolean);
+export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>): Promise<void> {
+  const file: StoreFileConfig = values.config !== undefined ? (JSON.parse(readFileSync(values.config, 'utf8')) as StoreFileConfig) : {};
+  const pdAddresses = (values.pd ?? file.pd ?? '').split(',').filter(Boolean);
   const pd = pdAddresses.length > 0 ? new PdClient(pdAddresses, systemClock, systemTimers) : undefined;
-  const listen = str('listen', file.listen) ?? '127.0.0.1:7101';
-  const advertise = str('advertise', file.advertise) ?? listen;
-  const flagId = intFlag(args, 'id', 0, 1);
+  const listen = values.listen ?? file.listen ?? '127.0.0.1:7101';
+  const advertise = values.advertise ?? file.advertise ?? listen;
+  const flagId = intFlag(values, 'id', 0, 1);
   if (flagId === 0 && !pd) throw new DbError('BAD_REQUEST', '--id is required without --pd (run "raftshard store --help")');
-  if (flagId === 0 && !str('dir', file.dir)) throw new DbError('BAD_REQUEST', '--dir is required without --id (the allocated id is kept there)');
+  if (flagId === 0 && !(values.dir ?? file.dir)) throw new DbError('BAD_REQUEST', '--dir is required without --id (the allocated id is kept there)');
   exitWithParent();
-  const dirFlag = str('dir', file.dir);
+  const dirFlag = values.dir ?? file.dir;
   const id = pd ? await resolveStoreId(pd, dirFlag ?? `./data/store-${flagId}`, flagId, advertise) : flagId;
   const peers = new Map(Object.entries(file.peers ?? {}).map(([k, v]) => [Number(k), v]));
-  const peerFlag = str('peers', undefined);
-  if (peerFlag) for (const [k, v] of parsePeers(peerFlag)) peers.set(k, v);
+  if (values.peers) for (const [k, v] of parsePeers(values.peers)) peers.set(k, v);
   const logger = createLogger(`store-${id}`);
   if (pd) for (const s of (await pd.call('GetStores', {}, 60_000)).stores) if (s.id !== id) peers.set(s.id, s.address);
   const store = await Store.open(
@@ -86,8 +94,8 @@ export async function storeCommand(args: ParsedArgs): Promise<void> {
       dir: dirFlag ?? `./data/store-${id}`,
       listen,
       peers,
-      tickMs: intFlag(args, 'tick-ms', file.tickMs ?? 100, 1),
-      electionTick: intFlag(args, 'election-tick', file.electionTick ?? 10, 2),
+      tickMs: intFlag(values, 'tick-ms', file.tickMs ?? 100, 1),
+      electionTick: intFlag(values, 'election-tick', file.electionTick ?? 10, 2),
     },
     { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
   );
@@ -101,7 +109,7 @@ export async function storeCommand(args: ParsedArgs): Promise<void> {
     console.error(`raftshard: ${(err as Error).message}`);
     process.exit(3);
   }
-  const metricsAddr = str('metrics', file.metrics);
+  const metricsAddr = values.metrics ?? file.metrics;
   const metrics = metricsAddr ? await serveMetrics(metricsAddr, () => store.renderMetrics()) : undefined;
   console.log(`store ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
   const stop = async (signal: string) => {
