@@ -33,7 +33,7 @@ export class KvRouter {
 
   constructor(
     readonly pd: PdClient,
-    private readonly clock: Clock,
+    readonly clock: Clock,
     private readonly timers: Timers,
     private readonly deadlineMs = 10_000,
   ) {}
