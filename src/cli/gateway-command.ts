@@ -1,8 +1,8 @@
 /** `raftshard gateway`: the HTTP API over a set of stores. */
 import { readFileSync } from 'node:fs';
 import { DbError } from '../common/index.js';
-import { buildApp, KvRouter } from '../gateway/index.js';
-import { createLogger, systemClock, systemTimers } from '../runtime/index.js';
+import { buildApp, DEFAULT_LIMITS, KvRouter } from '../gateway/index.js';
+import { createLogger, processRegistry, systemClock, systemTimers } from '../runtime/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { splitHostPort } from './metrics-server.js';
 import { PdClient } from '../transport/index.js';
@@ -32,7 +32,7 @@ export async function gatewayCommand({ values }: ParsedArgs<typeof GATEWAY_COMMA
   exitWithParent();
   const router = new KvRouter(new PdClient(pdFlag.split(',').filter(Boolean), systemClock, systemTimers), systemClock, systemTimers);
   await router.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'placement driver not reachable yet'));
-  const { app } = buildApp(router);
+  const { app } = buildApp(router, DEFAULT_LIMITS, processRegistry());
   await app.listen({ host, port });
   console.log(`gateway listening on http://${listen}`);
   logger.info({ listen, ranges: router.ranges.length }, 'gateway started');

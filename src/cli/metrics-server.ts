@@ -1,13 +1,23 @@
 /** A tiny HTTP server for Prometheus scrapes: GET /metrics, nothing else. */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 
-export function serveMetrics(address: string, render: () => string): Promise<Server> {
+/** Serves the registry's metrics (a Registry.merge of the process's and the role objects' registries). */
+export function serveMetrics(address: string, registry: Registry): Promise<Server> {
   const [host, port] = splitHostPort(address);
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(render());
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: err.message, code: 'UNAVAILABLE' }));
+        },
+      );
     } else {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'not found', code: 'NOT_FOUND' }));

@@ -8,7 +8,8 @@ import { DbError } from '../common/index.js';
 import { DEFAULT_PD_CONFIG, PlacementDriver } from '../pd/index.js';
 import type { PdConfig } from '../pd/index.js';
 import { rangesFromSplits } from '../replica/index.js';
-import { createLogger, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
+import { Registry } from 'prom-client';
+import { createLogger, processRegistry, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import type { PdHandlers } from '../transport/index.js';
 import { PdMemberClient } from '../transport/index.js';
@@ -103,20 +104,8 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   const group = new StorePdGroup(store, id);
   pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger }, (address) => new PdMemberClient(address));
   const metricsAddr = values.metrics ?? file.metrics;
-  const metrics = metricsAddr
-    ? await serveMetrics(metricsAddr, () =>
-        [
-          store.renderMetrics().trimEnd(),
-          '# HELP raftshard_pd_is_leader 1 on the member that leads the placement driver.',
-          '# TYPE raftshard_pd_is_leader gauge',
-          `raftshard_pd_is_leader ${group.isLeader() ? 1 : 0}`,
-          '# HELP raftshard_pd_term Raft term of the placement driver group.',
-          '# TYPE raftshard_pd_term gauge',
-          `raftshard_pd_term ${group.term()}`,
-          '',
-        ].join('\n'),
-      )
-    : undefined;
+  // The PD member's own store (hosting the PD group) and the placement driver: one registry each.
+  const metrics = metricsAddr ? await serveMetrics(metricsAddr, Registry.merge([processRegistry(), store.metrics.registry, pd.metrics.registry])) : undefined;
   console.log(`pd ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
   logger.info({ id, members: Object.fromEntries(members) }, 'placement driver member started');
   const stop = async (signal: string) => {

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { DbError } from '../common/index.js';
-import { createLogger, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
+import { Registry } from 'prom-client';
+import { createLogger, processRegistry, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
@@ -110,7 +111,7 @@ export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>)
     process.exit(3);
   }
   const metricsAddr = values.metrics ?? file.metrics;
-  const metrics = metricsAddr ? await serveMetrics(metricsAddr, () => store.renderMetrics()) : undefined;
+  const metrics = metricsAddr ? await serveMetrics(metricsAddr, Registry.merge([processRegistry(), store.metrics.registry])) : undefined;
   console.log(`store ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');

@@ -11,6 +11,11 @@ import type { KvRouter } from './kv-router.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { assertNever, DbError } from '../common/index.js';
 import type { ErrorCode } from '../common/index.js';
+import type { Registry } from 'prom-client';
+import { GatewayMetrics } from './metrics.js';
+import type { GatewayStats } from './metrics.js';
+
+export type { GatewayStats } from './metrics.js';
 
 export interface GatewayLimits {
   readonly maxKeyBytes: number;
@@ -35,13 +40,10 @@ class HttpError extends Error {
 
 const badRequest = (msg: string) => new HttpError(400, 'BAD_REQUEST', msg);
 
-export interface GatewayStats {
-  requests: number;
-  errors: Map<string, number>;
-}
-
-export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMITS): { app: FastifyInstance; stats: GatewayStats } {
-  const stats: GatewayStats = { requests: 0, errors: new Map() };
+/** `processMetrics`: process-wide metrics (src/cli's) that GET /metrics serves along with the gateway's. */
+export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMITS, processMetrics?: Registry): { app: FastifyInstance; stats: GatewayStats; metrics: GatewayMetrics } {
+  const metrics = new GatewayMetrics(router.clock, router, processMetrics);
+  const stats = metrics.stats;
   const app = Fastify({ bodyLimit: limits.maxValueBytes + 64 * 1024, logger: false, ajv: { customOptions: { coerceTypes: false } }, routerOptions: { maxParamLength: limits.maxKeyBytes * 3 + 16 } });
 
   const keyOf = (raw: string): Uint8Array => {
@@ -62,9 +64,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     return body as Record<string, unknown>;
   };
 
-  app.addHook('onRequest', async () => {
-    stats.requests++;
-  });
+  metrics.instrument(app);
 
   app.get<{ Params: { key: string } }>('/kv/:key', async (req) => {
     const key = keyOf(req.params.key);
@@ -132,20 +132,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     return { ok: true, pid: process.pid };
   });
 
-  app.get('/metrics', async (_req, reply) => {
-    const lines = [
-      '# HELP raftshard_gateway_requests_total HTTP requests received.',
-      '# TYPE raftshard_gateway_requests_total counter',
-      `raftshard_gateway_requests_total ${stats.requests}`,
-      '# HELP raftshard_gateway_retries_total Store requests resent (stale routing, leader change, timeouts).',
-      '# TYPE raftshard_gateway_retries_total counter',
-      `raftshard_gateway_retries_total ${router.retries}`,
-      '# HELP raftshard_gateway_errors_total Requests answered with an error, by code.',
-      '# TYPE raftshard_gateway_errors_total counter',
-      ...[...stats.errors].map(([code, n]) => `raftshard_gateway_errors_total{code="${code}"} ${n}`),
-    ];
-    return reply.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
-  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
 
   // Known routes answer other methods with 405.
   const methods = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
@@ -167,7 +154,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, stats, badRequest(e.message ?? 'bad request'));
     return sendError(reply, stats, new HttpError(503, 'UNAVAILABLE', e.message ?? 'internal error'));
   });
-  return { app, stats };
+  return { app, stats, metrics };
 }
 
 /**

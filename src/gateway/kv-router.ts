@@ -38,7 +38,7 @@ export class KvRouter {
 
   constructor(
     readonly pd: PdClient,
-    private readonly clock: Clock,
+    readonly clock: Clock,
     private readonly timers: Timers,
     private readonly deadlineMs = 10_000,
     /** How long an attempt may be out before the range's other replicas are asked who leads. */

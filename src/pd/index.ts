@@ -7,3 +7,4 @@
 export { DEFAULT_PD_CONFIG, PlacementDriver } from './placement-driver.js';
 export type { PdConfig, PdDeps } from './placement-driver.js';
 export type { PdGroup } from './group.js';
+export type { PdMetrics } from './metrics.js';

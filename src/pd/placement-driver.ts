@@ -8,6 +8,7 @@
  */
 import { BadRequestError, composeTimestamp, DbError, logicalOf, physicalOf } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
+import { secondsSince } from '../runtime/index.js';
 import { decodeDescriptor, encodeDescriptor, rangesFromSplits } from '../replica/index.js';
 import type { PdHandlers, PdMemberClient, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
 import { isNewer, overlaps, StoreClient } from '../transport/index.js';
@@ -17,6 +18,7 @@ import type { PdGroup } from './group.js';
 import { Operators } from './operators.js';
 import { planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
 import { WindowAllocator } from './window-allocator.js';
+import { PdMetrics } from './metrics.js';
 
 export interface PdConfig {
   /** Every PD member's id and gRPC address. */
@@ -71,6 +73,7 @@ export class PlacementDriver {
   private readonly timer: { unref(): void };
   private closed = false;
   private readonly memberClients = new Map<number, PdMemberClient>();
+  readonly metrics: PdMetrics;
 
   constructor(
     private readonly cfg: PdConfig,
@@ -79,6 +82,7 @@ export class PlacementDriver {
     private readonly memberClient: (address: string) => PdMemberClient,
   ) {
     this.timer = deps.timers.setInterval(() => void this.background(), cfg.scheduleMs);
+    this.metrics = new PdMetrics(group);
   }
 
   // ---- leadership ---------------------------------------------------------------------
@@ -178,12 +182,17 @@ export class PlacementDriver {
 
     Tso: (req) =>
       this.serve(async (l) => {
-        const first = await l.tso.take(Math.max(1, req.count));
-        // Taken first, then leadership confirmed by a quorum (a linearizable read): a leader
-        // deposed meanwhile fails here instead of answering below what its successor hands out.
-        await this.group.get('meta/tso');
-        if (this.group.term() !== l.term) throw new DbError('UNAVAILABLE', 'placement driver leadership changed');
-        return { physical: physicalOf(first), logical: logicalOf(first) };
+        const start = this.deps.clock.monotonic();
+        try {
+          const first = await l.tso.take(Math.max(1, req.count));
+          // Taken first, then leadership confirmed by a quorum (a linearizable read): a leader
+          // deposed meanwhile fails here instead of answering below what its successor hands out.
+          await this.group.get('meta/tso');
+          if (this.group.term() !== l.term) throw new DbError('UNAVAILABLE', 'placement driver leadership changed');
+          return { physical: physicalOf(first), logical: logicalOf(first) };
+        } finally {
+          this.metrics.tso.observe(secondsSince(start, this.deps.clock.monotonic()));
+        }
       }) as ReturnType<PdHandlers['Tso']>,
 
     AllocId: () => this.serve(async (l) => ({ id: Number(await l.ids.take(1)) })) as ReturnType<PdHandlers['AllocId']>,

@@ -1,9 +1,11 @@
 /**
  * runtime — the only place that reads the clock, arms timers or draws
- * randomness. Everything else receives these as values.
+ * randomness. Everything else receives these as values. Also the process's
+ * outputs shared by every role: structured logs and Prometheus helpers.
  */
 export { SeededRng, systemRng } from './rng.js';
 export { systemClock, systemTimers } from './clock.js';
 export type { Clock, Timers } from './clock.js';
 export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, processRegistry, secondsSince } from './metrics.js';

@@ -1,11 +1,22 @@
-/** Structured logs (pino): JSON lines, or readable lines when stderr is a terminal. */
+/**
+ * Structured logs (pino) on stderr: readable lines (pino-pretty) when stderr
+ * is a terminal, JSON lines otherwise (piped to a file or a collector, or
+ * read by `raftshard local`'s tests).
+ */
 import { pino } from 'pino';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
 export function createLogger(name: string, level = process.env.RAFTSHARD_LOG ?? 'info'): Logger {
-  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ dest: 2, sync: false }));
+  return pino({ name, level, base: { pid: process.pid } }, destination(process.stderr.isTTY === true));
+}
+
+function destination(terminal: boolean): DestinationStream {
+  // In-process and synchronous: a terminal is slow anyway, and a fatal line just before process.exit must not be lost.
+  if (terminal) return pretty({ destination: 2, sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' });
+  return pino.destination({ dest: 2, sync: false });
 }
 
 /** A logger that drops everything (tests). */

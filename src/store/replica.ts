@@ -33,14 +33,19 @@ export interface Waiter<T> {
   reject(e: Error): void;
 }
 
+/** A write's waiter, stamped when the write is proposed (monotonic ms; for the proposal-to-apply histogram). */
+export interface WriteWaiter extends Waiter<WriteResult> {
+  proposedAt: number;
+}
 
 const encoder = new TextEncoder();
+const NONE: readonly number[] = [];
 const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
 
 export class Replica {
   readonly raw: RawNode;
   /** Writes accepted this turn, proposed together at the next flush. */
-  private queuedWrites: { cmd: WriteCommand | SplitCommand; waiter: Waiter<WriteResult> }[] = [];
+  private queuedWrites: { cmd: WriteCommand | SplitCommand; waiter: WriteWaiter }[] = [];
   /** Right halves created by splits applied this turn: the store opens their replicas after the apply batch. */
   readonly createdBySplit: WireRange[] = [];
   /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
@@ -58,11 +63,12 @@ export class Replica {
   writesSinceRotate = 0;
   ticksSinceRotate = 0;
   /** Proposed writes awaiting apply, by request id. */
-  private readonly inflight = new Map<string, Waiter<WriteResult>>();
+  private readonly inflight = new Map<string, WriteWaiter>();
   /** Reads accepted this turn: one ReadIndex round serves them all. */
   private queuedReads: Waiter<void>[] = [];
-  private readonly readRounds = new Map<string, Waiter<void>[]>();
-  private readsAwaitingApply: { index: number; waiters: Waiter<void>[] }[] = [];
+  /** Read rounds by context, with when each started (monotonic ms). */
+  private readonly readRounds = new Map<string, { waiters: Waiter<void>[]; startedAt: number }>();
+  private readsAwaitingApply: { index: number; waiters: Waiter<void>[]; startedAt: number }[] = [];
   private readSeq = 0;
   /** Index up to which the state machine (the engine) reflects the log. */
   applied: number;
@@ -107,7 +113,7 @@ export class Replica {
 
   write(cmd: WriteCommand | SplitCommand): Promise<WriteResult> {
     this.wake();
-    return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject } }));
+    return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject, proposedAt: 0 } }));
   }
 
   /** Resolves once a linearizable read of this range's data may be served locally. */
@@ -116,15 +122,18 @@ export class Replica {
     return new Promise((resolve, reject) => this.queuedReads.push({ resolve, reject }));
   }
 
-  /** Proposes the writes and starts the read round accumulated this turn. */
-  flushRequests(): void {
+  /** Proposes the writes and starts the read round accumulated this turn; `now` is the loop turn's monotonic clock reading. */
+  flushRequests(now: number): void {
     if (this.queuedWrites.length > 0) {
       const batch = this.queuedWrites;
       this.queuedWrites = [];
       this.writesSinceRotate += batch.length;
       const res = this.raw.proposeBatch(batch.map((w) => ('splitKey' in w.cmd ? encodeSplit(w.cmd) : encodeCommand(w.cmd))));
       if (res.kind === 'ok') {
-        for (const w of batch) this.inflight.set(w.cmd.requestId, w.waiter);
+        for (const w of batch) {
+          w.waiter.proposedAt = now;
+          this.inflight.set(w.cmd.requestId, w.waiter);
+        }
       } else {
         // Refused before entering the log: nothing can apply.
         const err = res.kind === 'notLeader' ? new NotLeaderError(res.leader ? storeOfReplica(res.leader) : 0) : new UnavailableError(res.reason);
@@ -133,7 +142,7 @@ export class Replica {
     }
     if (this.queuedReads.length > 0) {
       const ctx = `${this.rangeId}/${++this.readSeq}`;
-      this.readRounds.set(ctx, this.queuedReads);
+      this.readRounds.set(ctx, { waiters: this.queuedReads, startedAt: now });
       this.queuedReads = [];
       this.raw.readIndex(encoder.encode(ctx));
     }
@@ -150,7 +159,7 @@ export class Replica {
     for (const w of this.inflight.values()) w.reject(lost);
     this.inflight.clear();
     const err = new NotLeaderError(this.leaderStore());
-    for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+    for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
     this.readRounds.clear();
   }
 
@@ -159,8 +168,8 @@ export class Replica {
    * index, descriptor changes). Returns the results to hand out once the batch
    * is written.
    */
-  async apply(rd: Ready, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[Waiter<WriteResult>, WriteResult][]> {
-    const done: [Waiter<WriteResult>, WriteResult][] = [];
+  async apply(rd: Ready, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[WriteWaiter, WriteResult][]> {
+    const done: [WriteWaiter, WriteResult][] = [];
     if (rd.snapshot) {
       // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
       this.applied = rd.snapshot.meta.index;
@@ -268,18 +277,20 @@ export class Replica {
   collectReadStates(rd: Ready): void {
     for (const rs of rd.readStates) {
       const ctx = new TextDecoder().decode(rs.ctx);
-      const waiters = this.readRounds.get(ctx);
-      if (!waiters) continue;
+      const round = this.readRounds.get(ctx);
+      if (!round) continue;
       this.readRounds.delete(ctx);
-      this.readsAwaitingApply.push({ index: rs.index, waiters });
+      this.readsAwaitingApply.push({ index: rs.index, ...round });
     }
   }
 
-  releaseReads(): void {
-    if (this.readsAwaitingApply.length === 0) return;
+  /** Releases the reads whose round's index is applied; returns when each released round started. */
+  releaseReads(): readonly number[] {
+    if (this.readsAwaitingApply.length === 0) return NONE;
     const ready = this.readsAwaitingApply.filter((r) => r.index <= this.applied);
     this.readsAwaitingApply = this.readsAwaitingApply.filter((r) => r.index > this.applied);
     for (const r of ready) for (const w of r.waiters) w.resolve();
+    return ready.map((r) => r.startedAt);
   }
 
   /** Rejects everything waiting (the replica is closing or destroyed); proposed writes with an unknown outcome. */
@@ -291,7 +302,7 @@ export class Replica {
     this.inflight.clear();
     for (const w of this.queuedReads) w.reject(err);
     this.queuedReads = [];
-    for (const ws of this.readRounds.values()) for (const w of ws) w.reject(err);
+    for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
     this.readRounds.clear();
     for (const r of this.readsAwaitingApply) for (const w of r.waiters) w.reject(err);
     this.readsAwaitingApply = [];

@@ -14,6 +14,7 @@
 import { assert, BadRequestError, DbError, UnavailableError } from '../common/index.js';
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
+import { secondsSince } from '../runtime/index.js';
 import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, LevelEngine, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
 import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
@@ -53,7 +54,7 @@ export interface StoreDeps {
 
 export class Store {
   readonly replicas = new Map<number, Replica>();
-  readonly metrics = new StoreMetrics();
+  readonly metrics: StoreMetrics = new StoreMetrics(this);
   readonly transport: RaftTransport;
   private readonly server: StoreServer;
   private readonly dirty = new Set<Replica>();
@@ -216,8 +217,9 @@ export class Store {
     const work: [Replica, Ready][] = [];
     const batch = new WriteBatch();
     let entries = 0;
+    const started = this.deps.clock.monotonic();
     for (const r of dirty) {
-      r.flushRequests();
+      r.flushRequests(started);
       if (!r.raw.hasReady()) continue;
       const rd = r.raw.ready();
       r.storage.stage(batch, rd);
@@ -243,10 +245,12 @@ export class Store {
       r.collectReadStates(rd);
     }
     if (batch.size > 0) {
+      const writeStart = this.deps.clock.monotonic();
       await batch.write(this.engine);
       if (batch.sync) {
         this.metrics.fsyncs++;
         this.metrics.syncedEntries += entries;
+        this.metrics.fsync.observe(secondsSince(writeStart, this.deps.clock.monotonic()));
       }
     }
     for (const [r, meta] of compacted) r.storage.onCompacted(meta);
@@ -259,7 +263,9 @@ export class Store {
     this.transport.flush();
 
     for (const [r] of work) await this.afterApply(r);
+    const now = this.deps.clock.monotonic();
     for (const [waiter, result] of answers) waiter.resolve(result);
+    this.metrics.observeApplied(answers, now);
     for (const [r, rd] of work) {
       if (rd.snapshot && r.incomingSnapshot?.index === rd.snapshot.meta.index) {
         this.metrics.snapshotsInstalled++;
@@ -267,7 +273,7 @@ export class Store {
         r.incomingSnapshot = undefined;
       }
       r.raw.advance(rd);
-      r.releaseReads();
+      this.metrics.observeReads(r.releaseReads(), now);
       if (!r.destroyed && (r.hasWork() || r.raw.hasReady())) this.dirty.add(r);
     }
   }
@@ -514,14 +520,8 @@ export class Store {
     });
   }
 
-  renderMetrics(): string {
-    let leaders = 0;
-    let quiesced = 0;
-    for (const r of this.replicas.values()) {
-      if (r.isLeader()) leaders++;
-      if (r.quiesced) quiesced++;
-    }
-    return this.metrics.render({ ranges: this.replicas.size, leaders, quiesced, transport: this.transport.stats });
+  renderMetrics(): Promise<string> {
+    return this.metrics.render();
   }
 
   async close(): Promise<void> {

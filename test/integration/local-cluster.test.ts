@@ -170,6 +170,17 @@ describe('raftshard local over HTTP', () => {
     const pd = await Promise.all([1, 2, 3].map((i) => metricsOf(port + 3 + i)));
     expect(pd.map((m) => Number(/^raftshard_pd_is_leader (\d)$/m.exec(m)?.[1])).reduce((a, b) => a + b)).toBe(1);
     for (const i of [1, 2, 3]) expect(await metricsOf(port + 13 + i)).toMatch(/^raftshard_ranges \d+$/m);
+    // prom-client: latency histograms beside the counters, and each process's own metrics.
+    expect(text).toMatch(/^raftshard_http_request_duration_seconds_bucket\{le="0\.0001",method="GET",route="\/kv\/:key",status_code="\d+"\} \d+$/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    for (const m of pd) {
+      expect(m).toMatch(/^raftshard_pd_term \d+$/m);
+      expect(m).toMatch(/^raftshard_pd_tso_request_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
+      expect(m).toMatch(/^raftshard_fsync_duration_seconds_bucket\{le="0\.001"\} \d+$/m);
+    }
+    const store = await metricsOf(port + 14);
+    for (const h of ['raft_proposal_apply_seconds', 'fsync_duration_seconds', 'read_index_seconds']) expect(store).toMatch(new RegExp(`^raftshard_${h}_bucket\\{le="0\\.0001"\\} \\d+$`, 'm'));
+    expect(store).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
   });
 
   it('kill -9 of every process, then a restart: every acknowledged write is back', async () => {

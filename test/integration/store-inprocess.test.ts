@@ -114,6 +114,43 @@ describe('stores over gRPC on loopback', () => {
     expect(r.error).toBe('');
   });
 
+  it('serves Prometheus text from its own registry: latency histograms beside the existing counters', async () => {
+    for (let i = 0; i < 20; i++) expect((await client.put(keyFor(i * 77), `m${i}`)).error).toBe('');
+    for (let i = 0; i < 20; i++) expect((await client.get(keyFor(i * 77))).error).toBe('');
+    const direct = new StoreClient(peers.get(1)!);
+    const [bad] = await direct.kv([{ op: 'frobnicate', range_id: ranges[0].id, epoch: ranges[0].epoch, key: new TextEncoder().encode('k000001') }]);
+    direct.close();
+    expect(bad.error).toBe('BAD_REQUEST');
+    const expectedLeaders = leaders();
+    // Three stores in one process, each with its own registry (one shared registry would refuse the second store's series).
+    // Collected in one go (no event-loop turn in between): the gauges agree with `leaders()`.
+    const texts = await Promise.all([...stores.values()].map((s) => s.renderMetrics()));
+    const sample = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+    const total = (series: string) => texts.reduce((a, t) => a + sample(t, series), 0);
+    for (const text of texts) {
+      for (const h of ['raftshard_raft_proposal_apply_seconds', 'raftshard_fsync_duration_seconds', 'raftshard_read_index_seconds']) {
+        expect(text).toContain(`# TYPE ${h} histogram`);
+        expect(text).toMatch(new RegExp(`^${h}_bucket\\{le="0\\.0001"\\} \\d+$`, 'm'));
+        expect(text).toMatch(new RegExp(`^${h}_bucket\\{le="10"\\} \\d+$`, 'm'));
+        expect(text).toMatch(new RegExp(`^${h}_bucket\\{le="\\+Inf"\\} \\d+$`, 'm'));
+        expect(sample(text, `${h}_count`)).toBe(sample(text, `${h}_bucket{le="+Inf"}`));
+      }
+      // Every synced batch is timed.
+      expect(sample(text, 'raftshard_fsync_duration_seconds_count')).toBe(sample(text, 'raftshard_fsyncs_total'));
+      expect(text).toContain('# TYPE raftshard_raft_proposals_total counter');
+      expect(text).toContain('# TYPE raftshard_kv_errors_total counter');
+      expect(text).toMatch(/^raftshard_ranges \d+$/m);
+    }
+    expect(total('raftshard_raft_proposal_apply_seconds_count')).toBeGreaterThanOrEqual(20);
+    expect(total('raftshard_raft_proposal_apply_seconds_sum')).toBeGreaterThan(0);
+    expect(total('raftshard_read_index_seconds_count')).toBeGreaterThan(0);
+    expect(total('raftshard_fsync_duration_seconds_count')).toBeGreaterThan(0);
+    expect(total('raftshard_raft_proposals_total')).toBeGreaterThanOrEqual(total('raftshard_raft_proposal_apply_seconds_count'));
+    expect(total('raftshard_ranges')).toBe(RANGES * 3);
+    expect(total('raftshard_leaders')).toBe(expectedLeaders);
+    expect(total('raftshard_kv_errors_total{code="BAD_REQUEST"}')).toBeGreaterThanOrEqual(1);
+  });
+
   it('cas and delete are exactly-once: a retried request returns the first outcome', async () => {
     const key = new TextEncoder().encode(keyFor(424242));
     const cas = { op: 'cas', key, has_expect: false, value: new TextEncoder().encode('first'), has_value: true, request_id: 'cas-once' };
