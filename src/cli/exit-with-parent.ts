@@ -18,3 +18,16 @@ export function exitWithParent(): void {
     }, 500)
     .unref();
 }
+
+/**
+ * Tells the supervisor, if there is one, that this child serves: a message on
+ * the IPC channel it was started with (never a line of output to scan), and
+ * the line for humans.
+ */
+export function announceReady(line: string): void {
+  console.log(line);
+  if (!process.send) return;
+  process.send({ kind: 'ready' });
+  // The channel must not keep a child alive that is otherwise done.
+  process.channel?.unref();
+}

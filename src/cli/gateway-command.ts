@@ -6,7 +6,7 @@ import { createLogger, processRegistry, systemClock, systemTimers } from '../run
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { splitHostPort } from './metrics-server.js';
 import { PdClient } from '../transport/index.js';
-import { exitWithParent } from './exit-with-parent.js';
+import { announceReady, exitWithParent } from './exit-with-parent.js';
 
 export const GATEWAY_HELP = `Usage: raftshard gateway --pd ADDR[,ADDR...] [--listen HOST:PORT] [--config FILE]
 
@@ -34,7 +34,7 @@ export async function gatewayCommand({ values }: ParsedArgs<typeof GATEWAY_COMMA
   await router.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'placement driver not reachable yet'));
   const { app } = buildApp(router, DEFAULT_LIMITS, processRegistry());
   await app.listen({ host, port });
-  console.log(`gateway listening on http://${listen}`);
+  announceReady(`gateway listening on http://${listen}`);
   logger.info({ listen, ranges: router.ranges.length }, 'gateway started');
   const stop = async () => {
     await app.close();

@@ -63,10 +63,11 @@ export async function localCommand({ values }: ParsedArgs<typeof LOCAL_OPTIONS>)
   let stopping = false;
   const launch = (name: string, argv: string[]): Promise<void> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [...nodeArgs, CLI, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
+      const child = spawn(process.execPath, [...nodeArgs, CLI, ...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
       children.set(name, child);
-      child.stdout!.on('data', (d: Buffer) => {
-        if (d.toString().includes('listening')) resolve();
+      // The child says it serves on the IPC channel (announceReady).
+      child.on('message', (m: { kind?: unknown }) => {
+        if (m.kind === 'ready') resolve();
       });
       child.once('exit', (code, signal) => {
         if (stopping) return;

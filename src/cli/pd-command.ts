@@ -15,7 +15,7 @@ import type { PdHandlers } from '../transport/index.js';
 import { PdMemberClient } from '../transport/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
-import { exitWithParent } from './exit-with-parent.js';
+import { announceReady, exitWithParent } from './exit-with-parent.js';
 import { serveMetrics } from './metrics-server.js';
 import { PD_RANGE_ID, StorePdGroup } from './pd-meta.js';
 import { parsePeers } from './store-command.js';
@@ -106,7 +106,7 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   const metricsAddr = values.metrics ?? file.metrics;
   // The PD member's own store (hosting the PD group) and the placement driver: one registry each.
   const metrics = metricsAddr ? await serveMetrics(metricsAddr, Registry.merge([processRegistry(), store.metrics.registry, pd.metrics.registry])) : undefined;
-  console.log(`pd ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
+  announceReady(`pd ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
   logger.info({ id, members: Object.fromEntries(members) }, 'placement driver member started');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');

@@ -10,7 +10,7 @@ import { Store } from '../store/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
-import { exitWithParent } from './exit-with-parent.js';
+import { announceReady, exitWithParent } from './exit-with-parent.js';
 import { PdClient } from '../transport/index.js';
 import { resolveStoreId, StoreHeartbeat } from './store-heartbeat.js';
 
@@ -112,7 +112,7 @@ export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>)
   }
   const metricsAddr = values.metrics ?? file.metrics;
   const metrics = metricsAddr ? await serveMetrics(metricsAddr, Registry.merge([processRegistry(), store.metrics.registry])) : undefined;
-  console.log(`store ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
+  announceReady(`store ${id} listening on ${store.port}${metricsAddr ? `, metrics on http://${metricsAddr}/metrics` : ''}`);
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     metrics?.close();
