@@ -4,7 +4,7 @@
  * service); the three members bootstrap the same group on first start.
  */
 import { readFileSync } from 'node:fs';
-import { DbError } from '../common/index.js';
+import { DbError, UnavailableError } from '../common/index.js';
 import { DEFAULT_PD_CONFIG, PlacementDriver } from '../pd/index.js';
 import type { PdConfig } from '../pd/index.js';
 import { rangesFromSplits } from '../replica/index.js';
@@ -91,7 +91,7 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   let pd: PlacementDriver | undefined;
   // The service is registered before the store listens; calls that arrive before the PD exists fail and are retried.
   const handlers = Object.fromEntries(
-    METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new Error('placement driver starting')))]),
+    METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new UnavailableError('placement driver starting')))]),
   ) as unknown as PdHandlers;
   const store = await Store.open(
     { id, dir: values.dir ?? file.dir ?? `./data/pd-${id}`, listen: values.listen ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
