@@ -17,6 +17,17 @@ type Request = Partial<WireKvRequest> & { op: string; key: Uint8Array };
 /** What one attempt came to: the store's answer, another leader named meanwhile, or a failed call. */
 type Attempt = { kind: 'answer'; res: WireKvResponse } | { kind: 'moved'; leader: number } | { kind: 'failed'; sent: boolean; message: string };
 
+interface Outstanding {
+  readonly store: number;
+  readonly range: WireRange;
+  /** Monotonic ms when it was sent. */
+  readonly startedAt: number;
+  /** A leader probe for it is out. */
+  probing: boolean;
+  /** Resolves the attempt, once: the store's answer or a failure, or another leader named meanwhile. */
+  settle(a: Attempt): void;
+}
+
 /** Answers after which the request is sent again (re-routed) rather than returned. */
 const ROUTING_ERRORS: ReadonlySet<string> = new Set(['NOT_LEADER', 'UNAVAILABLE', 'OUTCOME_UNKNOWN', 'EPOCH_NOT_MATCH', 'KEY_NOT_IN_RANGE', 'RANGE_NOT_FOUND']);
 const EMPTY = new Uint8Array(0);
@@ -32,6 +43,9 @@ export class KvRouter {
   probes = 0;
   /** The probe in flight per range and suspected store. */
   private readonly probing = new Map<string, Promise<number | undefined>>();
+  /** Attempts awaiting their store's answer. */
+  private readonly outstanding = new Set<Outstanding>();
+  private hedgeTimer: { unref(): void } | undefined;
 
   /** Store addresses, from the placement driver. */
   readonly stores = new Map<number, string>();
@@ -184,31 +198,48 @@ export class KvRouter {
    * the range's other replicas are asked who leads (a `leader` probe, no Raft
    * round); if they name another store, the attempt is abandoned: a leader cut
    * off by a partition costs the requests routed to it one hedge delay plus an
-   * election, never a whole attempt deadline.
+   * election, never a whole attempt deadline. Outstanding attempts are swept
+   * by one timer, so an attempt that answers in time costs no timer of its own.
    */
   private attempt(store: number, range: WireRange, req: Request): Promise<Attempt> {
     const client = this.client(store);
     if (!client) return Promise.resolve({ kind: 'failed', sent: false, message: `store ${store} has no known address` });
-    const call = client.kv(req).then(
-      (res): Attempt => ({ kind: 'answer', res }),
-      (err: Error): Attempt => ({ kind: 'failed', sent: true, message: err.message }),
-    );
-    const others = range.replicas.map((r) => r.store).filter((s) => s !== store);
-    if (others.length === 0) return call;
-    let settled = false;
-    void call.then(() => (settled = true));
-    const hedge = new Promise<Attempt>((resolve) => {
-      const probe = (): void => {
-        if (settled) return;
-        void this.probeLeader(range, others, store).then((leader) => {
-          if (settled) return;
-          if (leader !== undefined) resolve({ kind: 'moved', leader });
-          else this.timers.setTimeout(probe, this.hedgeMs);
-        });
+    return new Promise((resolve) => {
+      const out: Outstanding = {
+        store,
+        range,
+        startedAt: this.clock.monotonic(),
+        probing: false,
+        settle: (a) => {
+          if (!this.outstanding.delete(out)) return;
+          resolve(a);
+        },
       };
-      this.timers.setTimeout(probe, this.hedgeMs);
+      this.outstanding.add(out);
+      if (!this.hedgeTimer) {
+        this.hedgeTimer = this.timers.setInterval(() => this.hedgeSlowAttempts(), this.hedgeMs / 2);
+        this.hedgeTimer.unref();
+      }
+      client.kv(req).then(
+        (res) => out.settle({ kind: 'answer', res }),
+        (err: Error) => out.settle({ kind: 'failed', sent: true, message: err.message }),
+      );
     });
-    return Promise.race([call, hedge]);
+  }
+
+  /** Probes for the leader of each range with an attempt out longer than the hedge delay. */
+  private hedgeSlowAttempts(): void {
+    const now = this.clock.monotonic();
+    for (const out of this.outstanding) {
+      if (out.probing || now - out.startedAt < this.hedgeMs) continue;
+      const others = out.range.replicas.map((r) => r.store).filter((s) => s !== out.store);
+      if (others.length === 0) continue;
+      out.probing = true;
+      void this.probeLeader(out.range, others, out.store).then((leader) => {
+        out.probing = false;
+        if (leader !== undefined) out.settle({ kind: 'moved', leader });
+      });
+    }
   }
 
   /**
@@ -258,6 +289,7 @@ export class KvRouter {
   }
 
   close(): void {
+    if (this.hedgeTimer) this.timers.clearInterval(this.hedgeTimer);
     for (const c of this.clients.values()) c.close();
     this.pd.close();
   }

@@ -30,6 +30,7 @@ export class GatewayMetrics {
   readonly stats: GatewayStats = { requests: 0, errors: new Map() };
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly children = new Map<string, { observe(v: number): void }>();
   /** What GET /metrics serves: this registry, plus the process's own when the cli passes one. */
   private readonly served: Registry;
 
@@ -67,10 +68,17 @@ export class GatewayMetrics {
       done();
     });
     app.addHook('onResponse', (req, reply, done) => {
-      const labels = { method: req.method, route: req.routeOptions.url ?? UNMATCHED_ROUTE, status_code: String(reply.statusCode) };
-      this.httpDuration.observe(labels, secondsSince(req.receivedAt, this.clock.monotonic()));
+      this.series(req.method, req.routeOptions.url ?? UNMATCHED_ROUTE, reply.statusCode).observe(secondsSince(req.receivedAt, this.clock.monotonic()));
       done();
     });
+  }
+
+  /** The histogram's child for one label set, looked up once (prom-client hashes the labels on every observe otherwise). */
+  private series(method: string, route: string, status: number): { observe(v: number): void } {
+    const key = `${method} ${status} ${route}`;
+    let child = this.children.get(key);
+    if (!child) this.children.set(key, (child = this.httpDuration.labels(method, route, String(status))));
+    return child;
   }
 
   get contentType(): string {
