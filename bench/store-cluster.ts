@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evenSplits, rangesFromSplits } from '../src/replica/index.js';
-import type { WireRange } from '../src/transport/index.js';
 import { StoreClient } from '../src/transport/index.js';
 import { freePort } from '../test/support/ports.js';
+import type { RangeDescriptor } from '../src/common/index.js';
 
 const CLI = join(import.meta.dirname, '../src/cli/main.js');
 const CLK_TCK = 100; // Linux USER_HZ
@@ -21,7 +21,7 @@ export class StoreCluster {
   readonly addresses = new Map<number, string>();
   readonly metricsAddresses = new Map<number, string>();
   private readonly procs = new Map<number, ChildProcess>();
-  readonly ranges: WireRange[];
+  readonly ranges: RangeDescriptor[];
   private readonly dir = mkdtempSync(join(tmpdir(), 'raftshard-bench-store-'));
 
   private constructor(rangeCount: number) {

@@ -60,7 +60,7 @@ async function load(cluster: StoreCluster, ranges: number, writers: number): Pro
       while (performance.now() < end) {
         const key = keyFor(((w * 7919 + i++ * 104_729) % 10_000) * 100);
         const s = performance.now();
-        const r = await client.send({ op: 'put', key: new TextEncoder().encode(key), value: new TextEncoder().encode(VALUE), has_value: true, request_id: nanoid() });
+        const r = await client.send({ op: 'put', key: new TextEncoder().encode(key), value: new TextEncoder().encode(VALUE), hasValue: true, requestId: nanoid() });
         if (r.error === '') lat.push(performance.now() - s);
         else errors++;
       }

@@ -42,9 +42,9 @@ export class StorePdGroup implements PdGroup {
   private async call(req: Partial<WireKvRequest> & { op: string; key: Uint8Array }): Promise<WireKvResponse> {
     const r = this.replica();
     if (!r) throw new UnavailableError('the placement driver group is not on this member');
-    const full: WireKvRequest = { request_id: '', range_id: PD_RANGE_ID, epoch: r.desc.current.epoch, value: new Uint8Array(0), has_value: false, expect: new Uint8Array(0), has_expect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
+    const full: WireKvRequest = { requestId: '', rangeId: PD_RANGE_ID, epoch: r.desc.current.epoch, value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
     const res = await handleKv(this.store, full);
-    const failed = fromWireError({ code: res.error, message: `placement driver metadata ${req.op} failed: ${res.message}`, leader_store: res.leader_store, ranges: res.ranges });
+    const failed = fromWireError({ code: res.error, message: `placement driver metadata ${req.op} failed: ${res.message}`, leaderStore: res.leaderStore, ranges: res.ranges });
     if (failed) throw failed;
     return res;
   }
@@ -55,7 +55,7 @@ export class StorePdGroup implements PdGroup {
   }
 
   async put(key: string, value: string): Promise<void> {
-    await this.call({ op: 'put', key: enc.encode(key), value: enc.encode(value), has_value: true, request_id: nanoid() });
+    await this.call({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: nanoid() });
   }
 
   async scan(prefix: string): Promise<[string, string][]> {

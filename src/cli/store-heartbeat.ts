@@ -13,12 +13,13 @@ import { DbError } from '../common/index.js';
 import type { Logger, Timers } from '../runtime/index.js';
 import type { Store } from '../store/index.js';
 import { leaderStats } from '../store/index.js';
-import type { PdClient, WireRange, WireRangeStat } from '../transport/index.js';
+import type { PdClient, WireRangeStat } from '../transport/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** Every tenth heartbeat is full: all replicas, freshly sized (sizing scans the range). */
 const SIZE_EVERY = 10;
 
-const epochOf = (r: WireRange) => `${r.epoch.version}/${r.epoch.conf_ver}`;
+const epochOf = (r: RangeDescriptor) => `${r.epoch.version}/${r.epoch.confVer}`;
 
 /** The store id: the flag's, else the one kept in `dir`, else a new one from the PD (then kept). */
 export async function resolveStoreId(pd: PdClient, dir: string, flagId: number, address: string): Promise<number> {
@@ -76,7 +77,7 @@ export class StoreHeartbeat {
       const res = await this.pd.call('StoreHeartbeat', { store: this.store.cfg.id, address: this.address, pid: process.pid, ranges, full }, 3_000);
       for (const r of ranges) this.reported.set(r.range.id, epochOf(r.range));
       for (const s of res.stores) if (s.id !== this.store.cfg.id && s.address) this.store.peers.set(s.id, s.address);
-      for (const rangeId of res.destroy_ranges) {
+      for (const rangeId of res.destroyRanges) {
         this.logger.info({ range: rangeId }, 'destroying a replica the placement driver says was removed');
         await this.store.destroyReplica(rangeId);
       }
@@ -94,13 +95,13 @@ export class StoreHeartbeat {
     this.beats++;
     if (full) {
       this.sizes.clear();
-      for (const s of await leaderStats(this.store)) this.sizes.set(s.range.id, { bytes: s.approx_bytes, keys: s.approx_keys });
+      for (const s of await leaderStats(this.store)) this.sizes.set(s.range.id, { bytes: s.approxBytes, keys: s.approxKeys });
     }
     const out: WireRangeStat[] = [];
     for (const r of this.store.replicas.values()) {
       if (!full && !r.isLeader() && this.reported.get(r.rangeId) === epochOf(r.desc.current)) continue;
       const size = this.sizes.get(r.rangeId);
-      out.push({ range: r.desc.current, leader_store: r.leaderStore(), approx_bytes: size?.bytes ?? 0, approx_keys: size?.keys ?? 0 });
+      out.push({ range: r.desc.current, leaderStore: r.leaderStore(), approxBytes: size?.bytes ?? 0, approxKeys: size?.keys ?? 0 });
     }
     return out;
   }

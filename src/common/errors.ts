@@ -5,6 +5,8 @@
  * `message` is free text for humans. Callers switch on `code`, never on the
  * message (abstract-level's error codes, kvproto's errorpb).
  */
+import type { RangeDescriptor } from './range.js';
+
 export type ErrorCode =
   // The request itself is wrong; asking again will not help.
   | 'BAD_REQUEST'
@@ -100,6 +102,31 @@ export class UnavailableError extends DbError {
 export class OutcomeUnknownError extends DbError {
   constructor(message: string) {
     super('OUTCOME_UNKNOWN', message);
+  }
+}
+
+/** The range moved on (split or membership change): `ranges` are the descriptors to route by. */
+export class EpochNotMatchError extends DbError {
+  constructor(
+    message: string,
+    readonly ranges: readonly RangeDescriptor[],
+  ) {
+    super('EPOCH_NOT_MATCH', message);
+  }
+}
+
+export class KeyNotInRangeError extends DbError {
+  constructor(
+    message: string,
+    readonly ranges: readonly RangeDescriptor[],
+  ) {
+    super('KEY_NOT_IN_RANGE', message);
+  }
+}
+
+export class RangeNotFoundError extends DbError {
+  constructor(message: string) {
+    super('RANGE_NOT_FOUND', message);
   }
 }
 

@@ -6,22 +6,23 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { DbError } from '../common/index.js';
-import type { WireRange, WireRangeStat } from '../transport/index.js';
+import type { WireRangeStat } from '../transport/index.js';
 import type { KvRouter } from './kv-router.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 const dec = new TextDecoder();
 
 /** A range as the admin API shows it. */
-export function rangeJson(r: WireRange, stat?: Partial<WireRangeStat>): Record<string, unknown> {
+export function rangeJson(r: RangeDescriptor, stat?: Partial<WireRangeStat>): Record<string, unknown> {
   return {
     id: r.id,
     start: dec.decode(r.start),
     end: dec.decode(r.end),
-    epoch: { version: r.epoch.version, confVer: r.epoch.conf_ver },
+    epoch: { version: r.epoch.version, confVer: r.epoch.confVer },
     replicas: r.replicas.map((rep) => ({ store: rep.store, role: rep.role })),
-    leader: stat?.leader_store ? stat.leader_store : null,
-    approxBytes: stat?.approx_bytes ?? 0,
-    approxKeys: stat?.approx_keys ?? 0,
+    leader: stat?.leaderStore ? stat.leaderStore : null,
+    approxBytes: stat?.approxBytes ?? 0,
+    approxKeys: stat?.approxKeys ?? 0,
   };
 }
 
@@ -49,7 +50,7 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
   });
 
   /** A range with the leader and size the PD last heard of. */
-  const withStats = async (r: WireRange) => {
+  const withStats = async (r: RangeDescriptor) => {
     const stats = await pd.call('GetRanges', {}).catch(() => ({ ranges: [] as WireRangeStat[] }));
     return rangeJson(r, stats.ranges.find((s) => s.range.id === r.id));
   };
@@ -57,13 +58,13 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
   app.post<{ Body: { key: string } }>('/admin/split', { schema: body({ key: { type: 'string', minLength: 1 } }) }, async (req) => {
     const bytes = Buffer.byteLength(req.body.key);
     if (bytes > maxKeyBytes) throw new DbError('TOO_LARGE', `key is ${bytes} bytes; the limit is ${maxKeyBytes}`);
-    const res = (await pd.admin('split', req.body)) as { left: WireRange; right: WireRange };
+    const res = (await pd.admin('split', req.body)) as { left: RangeDescriptor; right: RangeDescriptor };
     await router.refresh().catch(() => {});
     return { left: await withStats(revive(res.left)), right: await withStats(revive(res.right)) };
   });
 
   app.post<{ Body: { range: number; from: number; to: number } }>('/admin/move', { schema: body({ range: id, from: id, to: id }) }, async (req) => {
-    const res = revive((await pd.admin('move', req.body)) as WireRange);
+    const res = revive((await pd.admin('move', req.body)) as RangeDescriptor);
     await router.refresh().catch(() => {});
     return withStats(res);
   });
@@ -83,7 +84,7 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
 }
 
 /** Descriptors that crossed the PD's JSON: Buffers arrive as {type, data}. */
-function revive(r: WireRange): WireRange {
+function revive(r: RangeDescriptor): RangeDescriptor {
   const bytes = (b: unknown): Uint8Array => (b instanceof Uint8Array ? b : Uint8Array.from((b as { data: number[] }).data ?? []));
   return { ...r, start: bytes(r.start), end: bytes(r.end) };
 }

@@ -78,13 +78,13 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     const body = objectBody(req.body);
     if (!('value' in body)) throw badRequest('missing "value"');
     const value = valueOf(body.value, 'value', false)!;
-    check(await router.send({ op: 'put', key, value, has_value: true, request_id: nanoid() }));
+    check(await router.send({ op: 'put', key, value, hasValue: true, requestId: nanoid() }));
     return { ok: true };
   });
 
   app.delete<{ Params: { key: string } }>('/kv/:key', async (req) => {
     const key = keyOf(req.params.key);
-    const res = check(await router.send({ op: 'delete', key, request_id: nanoid() }));
+    const res = check(await router.send({ op: 'delete', key, requestId: nanoid() }));
     return { ok: true, deleted: res.deleted };
   });
 
@@ -95,7 +95,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     if (!('value' in body)) throw badRequest('missing "value" (a string, or null to delete)');
     const expect = valueOf(body.expect, 'expect', true);
     const value = valueOf(body.value, 'value', true);
-    const res = await router.send({ op: 'cas', key, request_id: nanoid(), has_expect: expect !== null, expect: expect ?? undefined, has_value: value !== null, value: value ?? undefined });
+    const res = await router.send({ op: 'cas', key, requestId: nanoid(), hasExpect: expect !== null, expect: expect ?? undefined, hasValue: value !== null, value: value ?? undefined });
     if (res.error === 'CONFLICT') {
       countError(stats, 'CONFLICT');
       return reply.code(409).send({ ok: false, current: res.found ? dec.decode(res.value) : null, code: 'CONFLICT', error: 'compare failed: the current value differs from "expect"' });

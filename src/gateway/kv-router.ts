@@ -8,9 +8,10 @@
  */
 import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
-import type { WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
+import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
 import { BatchingKvClient, isNewer, overlaps, StoreClient } from '../transport/index.js';
 import type { PdClient } from '../transport/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 type Request = Partial<WireKvRequest> & { op: string; key: Uint8Array };
 
@@ -19,7 +20,7 @@ type Attempt = { kind: 'answer'; res: WireKvResponse } | { kind: 'moved'; leader
 
 interface Outstanding {
   readonly store: number;
-  readonly range: WireRange;
+  readonly range: RangeDescriptor;
   /** Monotonic ms when it was sent. */
   readonly startedAt: number;
   /** A leader probe for it is out. */
@@ -35,7 +36,7 @@ const EMPTY = new Uint8Array(0);
 export class KvRouter {
   private readonly clients = new Map<number, BatchingKvClient>();
   /** Ranges in key order. */
-  ranges: WireRange[] = [];
+  ranges: RangeDescriptor[] = [];
   private readonly leaders = new Map<number, number>();
   private refreshing: Promise<void> | undefined;
   retries = 0;
@@ -78,7 +79,7 @@ export class KvRouter {
   private async load(): Promise<void> {
     const [ranges, stores] = await Promise.all([this.pd.call('GetRanges', {}, 3_000), this.pd.call('GetStores', {}, 3_000)]);
     for (const s of stores.stores) this.stores.set(s.id, s.address);
-    for (const r of ranges.ranges) if (r.leader_store !== 0 && !this.leaders.has(r.range.id)) this.leaders.set(r.range.id, r.leader_store);
+    for (const r of ranges.ranges) if (r.leaderStore !== 0 && !this.leaders.has(r.range.id)) this.leaders.set(r.range.id, r.leaderStore);
     // Keep what routing errors taught us when it is newer than the PD's copy.
     const merged = new Map(ranges.ranges.map((r) => [r.range.id, r.range]));
     for (const r of this.ranges) {
@@ -90,7 +91,7 @@ export class KvRouter {
   }
 
   /** Puts a descriptor in the cache, dropping the older ones it overlaps. */
-  learn(desc: WireRange): void {
+  learn(desc: RangeDescriptor): void {
     const overlapping = this.ranges.filter((r) => overlaps(r, desc));
     if (overlapping.some((r) => r.id === desc.id && !isNewer(desc, r))) return;
     if (overlapping.some((r) => r.id !== desc.id && r.epoch.version > desc.epoch.version)) return;
@@ -106,7 +107,7 @@ export class KvRouter {
       [...this.stores.values()].map(async (address) => {
         const c = new StoreClient(address, this.clock);
         try {
-          for (const s of (await c.ranges(2_000)).ranges) if (s.leader_store !== 0) out.set(s.range.id, s.leader_store);
+          for (const s of (await c.ranges(2_000)).ranges) if (s.leaderStore !== 0) out.set(s.range.id, s.leaderStore);
         } catch {
           // unreachable
         } finally {
@@ -117,7 +118,7 @@ export class KvRouter {
     return out;
   }
 
-  locate(key: Uint8Array): WireRange | undefined {
+  locate(key: Uint8Array): RangeDescriptor | undefined {
     let lo = 0;
     let hi = this.ranges.length - 1;
     while (lo <= hi) {
@@ -150,7 +151,7 @@ export class KvRouter {
       if (range) {
         const stores = range.replicas.map((r) => r.store);
         const store = this.leaders.get(range.id) ?? stores[attempt % stores.length];
-        const outcome = await this.attempt(store, range, { ...req, range_id: range.id, epoch: range.epoch, retry: attempt > 0 });
+        const outcome = await this.attempt(store, range, { ...req, rangeId: range.id, epoch: range.epoch, retry: attempt > 0 });
         if (outcome.kind === 'answer') {
           const res = outcome.res;
           if (!ROUTING_ERRORS.has(res.error)) {
@@ -159,7 +160,7 @@ export class KvRouter {
           }
           lastError = `${res.error}: ${res.message}`;
           if (res.error === 'OUTCOME_UNKNOWN') unsettled = true;
-          if ((res.error === 'NOT_LEADER' || res.error === 'OUTCOME_UNKNOWN') && res.leader_store !== 0 && res.leader_store !== store) this.leaders.set(range.id, res.leader_store);
+          if ((res.error === 'NOT_LEADER' || res.error === 'OUTCOME_UNKNOWN') && res.leaderStore !== 0 && res.leaderStore !== store) this.leaders.set(range.id, res.leaderStore);
           else this.leaders.delete(range.id);
           if (res.error === 'EPOCH_NOT_MATCH' || res.error === 'KEY_NOT_IN_RANGE') {
             for (const d of res.ranges) this.learn(d);
@@ -201,7 +202,7 @@ export class KvRouter {
    * election, never a whole attempt deadline. Outstanding attempts are swept
    * by one timer, so an attempt that answers in time costs no timer of its own.
    */
-  private attempt(store: number, range: WireRange, req: Request): Promise<Attempt> {
+  private attempt(store: number, range: RangeDescriptor, req: Request): Promise<Attempt> {
     const client = this.client(store);
     if (!client) return Promise.resolve({ kind: 'failed', sent: false, message: `store ${store} has no known address` });
     return new Promise((resolve) => {
@@ -246,7 +247,7 @@ export class KvRouter {
    * A leader other than `current` named by any of `stores` (a replica that
    * leads, or a hint), if one is. Slow attempts on one range share one probe.
    */
-  private probeLeader(range: WireRange, stores: readonly number[], current: number): Promise<number | undefined> {
+  private probeLeader(range: RangeDescriptor, stores: readonly number[], current: number): Promise<number | undefined> {
     const key = `${range.id}/${current}`;
     let probe = this.probing.get(key);
     if (!probe) {
@@ -257,7 +258,7 @@ export class KvRouter {
   }
 
   /** Resolves with the first leader other than `current` that an answer names; undefined when none does in time. */
-  private askForLeader(range: WireRange, stores: readonly number[], current: number): Promise<number | undefined> {
+  private askForLeader(range: RangeDescriptor, stores: readonly number[], current: number): Promise<number | undefined> {
     this.probes++;
     return new Promise((resolve) => {
       let pending = stores.length;
@@ -280,8 +281,8 @@ export class KvRouter {
         const client = this.client(s);
         if (!client) answered(0);
         else
-          client.kv({ op: 'leader', range_id: range.id, key: EMPTY }).then(
-            (res) => answered(res.error === '' ? s : res.error === 'NOT_LEADER' ? res.leader_store : 0),
+          client.kv({ op: 'leader', rangeId: range.id, key: EMPTY }).then(
+            (res) => answered(res.error === '' ? s : res.error === 'NOT_LEADER' ? res.leaderStore : 0),
             () => answered(0),
           );
       }

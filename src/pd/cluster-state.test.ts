@@ -6,16 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { replicaIdFor } from '../replica/index.js';
-import type { WireRange } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
 import { isNewer } from '../transport/index.js';
 import type { StoreState } from './cluster-state.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 const enc = new TextEncoder();
 const k = (s: string) => enc.encode(s);
 
-function range(id: number, start: string, end: string, version = 1, confVer = 1, stores = [1, 2, 3]): WireRange {
-  return { id, start: k(start), end: k(end), epoch: { version, conf_ver: confVer }, replicas: stores.map((s) => ({ store: s, replica_id: replicaIdFor(s, 1), role: 'voter' })) };
+function range(id: number, start: string, end: string, version = 1, confVer = 1, stores = [1, 2, 3]): RangeDescriptor {
+  return { id, start: k(start), end: k(end), epoch: { version, confVer: confVer }, replicas: stores.map((s) => ({ store: s, replicaId: replicaIdFor(s, 1), role: 'voter' })) };
 }
 
 describe('offer', () => {

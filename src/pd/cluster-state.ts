@@ -3,8 +3,8 @@
  * registry (persisted through the PD group), plus what heartbeats report and
  * is only kept in memory (leaders, sizes, liveness, pids).
  */
-import type { WireRange } from '../transport/index.js';
 import { isNewer } from '../transport/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 export interface StoreState {
   readonly id: number;
@@ -15,7 +15,7 @@ export interface StoreState {
 }
 
 export interface RangeState {
-  desc: WireRange;
+  desc: RangeDescriptor;
   /** Store of the leader as last reported (0 = unknown). */
   leader: number;
   approxBytes: number;
@@ -81,7 +81,7 @@ export class ClusterState {
    * Records a descriptor if it is newer than what we have (a higher version,
    * or the same version with a higher confVer). Returns true when it changed.
    */
-  offer(desc: WireRange): boolean {
+  offer(desc: RangeDescriptor): boolean {
     const cur = this.ranges.get(desc.id);
     if (cur && !isNewer(desc, cur.desc)) return false;
     if (cur) cur.desc = desc;

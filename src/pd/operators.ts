@@ -13,8 +13,8 @@ import { BadRequestError, DbError, isRetryable, NotFoundError, UnavailableError 
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { replicaIdFor } from '../replica/index.js';
 import { StoreClient } from '../transport/index.js';
-import type { WireRange } from '../transport/index.js';
 import type { ClusterState, RangeState } from './cluster-state.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 const STEP_DEADLINE_MS = 30_000;
 const TRANSFER_DEADLINE_MS = 15_000;
@@ -28,7 +28,7 @@ export interface OperatorDeps {
   /** Whether this PD member still leads in the term the operator started in. */
   stillLeader(): boolean;
   /** Records a descriptor (newer epochs only) and persists it in the PD group. */
-  saveRange(desc: WireRange): Promise<void>;
+  saveRange(desc: RangeDescriptor): Promise<void>;
 }
 
 export class Operators {
@@ -59,7 +59,7 @@ export class Operators {
    * replicas, following NOT_LEADER hints, until it succeeds or the deadline.
    * The step gets the freshest descriptor the leader holds.
    */
-  private async onLeader<T>(rangeId: number, step: (client: StoreClient, desc: WireRange) => Promise<T>, deadlineMs = STEP_DEADLINE_MS): Promise<T> {
+  private async onLeader<T>(rangeId: number, step: (client: StoreClient, desc: RangeDescriptor) => Promise<T>, deadlineMs = STEP_DEADLINE_MS): Promise<T> {
     const deadline = this.deps.clock.monotonic() + deadlineMs;
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
@@ -73,9 +73,9 @@ export class Operators {
         const status = (await client.ranges(2_000)).ranges.find((s) => s.range.id === rangeId);
         if (status) {
           await this.deps.saveRange(status.range);
-          if (status.leader_store !== 0) r.leader = status.leader_store;
+          if (status.leaderStore !== 0) r.leader = status.leaderStore;
         }
-        if (status && status.leader_store === store) return await step(client, status.range);
+        if (status && status.leaderStore === store) return await step(client, status.range);
         lastError = `store ${store} does not lead range ${rangeId}`;
       } catch (err) {
         // Failed calls and routing races (a leader change, a split) are worth another try; anything else is final.
@@ -87,7 +87,7 @@ export class Operators {
     }
   }
 
-  async split(key: Uint8Array | undefined, rangeId?: number): Promise<{ left: WireRange; right: WireRange }> {
+  async split(key: Uint8Array | undefined, rangeId?: number): Promise<{ left: RangeDescriptor; right: RangeDescriptor }> {
     const target = key ? this.deps.state.locate(key) : this.range(rangeId!);
     if (!target) throw new UnavailableError('no range holds the key yet');
     if (key && Buffer.compare(key, target.desc.start) === 0) {
@@ -95,7 +95,7 @@ export class Operators {
       if (left) return { left: left.desc, right: target.desc };
     }
     const newId = await this.deps.allocId();
-    const res = await this.onLeader(target.desc.id, (c, desc) => c.split({ range_id: desc.id, epoch: desc.epoch, split_key: key ?? new Uint8Array(0), new_range_id: newId }));
+    const res = await this.onLeader(target.desc.id, (c, desc) => c.split({ rangeId: desc.id, epoch: desc.epoch, splitKey: key ?? new Uint8Array(0), newRangeId: newId }));
     await this.deps.saveRange(res.left);
     await this.deps.saveRange(res.right);
     const left = this.range(res.left.id);
@@ -105,7 +105,7 @@ export class Operators {
     return res;
   }
 
-  async move(rangeId: number, from: number, to: number): Promise<WireRange> {
+  async move(rangeId: number, from: number, to: number): Promise<RangeDescriptor> {
     const r = this.range(rangeId);
     this.client(from);
     this.client(to);
@@ -118,22 +118,22 @@ export class Operators {
   }
 
   /** Adds a voter on `to`: an empty replica there, a learner, caught up by snapshot, then promoted. */
-  async addVoter(rangeId: number, to: number): Promise<WireRange> {
+  async addVoter(rangeId: number, to: number): Promise<RangeDescriptor> {
     // The empty replica must exist, with the id the learner will have, before the leader sends to it.
-    const ensureTarget = (desc: WireRange) => {
+    const ensureTarget = (desc: RangeDescriptor) => {
       const present = desc.replicas.some((rep) => rep.store === to);
-      const learner = { store: to, replica_id: replicaIdFor(to, desc.epoch.conf_ver + 1), role: 'learner' };
+      const learner = { store: to, replicaId: replicaIdFor(to, desc.epoch.confVer + 1), role: 'learner' };
       return this.client(to).createReplica(present ? desc : { ...desc, replicas: [...desc.replicas, learner] }, false);
     };
     await this.onLeader(rangeId, (_c, desc) => ensureTarget(desc));
-    const withLearner = await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'add_learner', store: to })));
+    const withLearner = await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'add_learner', store: to })));
     // Again with the applied descriptor: if the leader changed in between, the learner's id may differ.
     await ensureTarget(withLearner);
-    return this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'promote', store: to })));
+    return this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'promote', store: to })));
   }
 
   /** Removes the replica on `from`, first handing the leadership to `heir` (or another voter) if `from` leads. */
-  async removeReplica(rangeId: number, from: number, heir?: number): Promise<WireRange> {
+  async removeReplica(rangeId: number, from: number, heir?: number): Promise<RangeDescriptor> {
     // The leader as the range itself reports it now (heartbeats may be a second old).
     await this.onLeader(rangeId, async () => undefined);
     const r = this.range(rangeId);
@@ -145,12 +145,12 @@ export class Operators {
     const done = await this.onLeader(rangeId, async (c, desc) => {
       // Leadership moves asynchronously: wait for it, as for any other leader change.
       if (desc.replicas.some((rep) => rep.store === from) && this.range(rangeId).leader === from) throw new UnavailableError(`store ${from} still leads range ${rangeId}`);
-      return c.changeReplicas({ range_id: rangeId, epoch: desc.epoch, kind: 'remove', store: from });
+      return c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'remove', store: from });
     });
     return this.saveFrom(done);
   }
 
-  private async saveFrom(desc: WireRange): Promise<WireRange> {
+  private async saveFrom(desc: RangeDescriptor): Promise<RangeDescriptor> {
     await this.deps.saveRange(desc);
     return desc;
   }
@@ -168,7 +168,7 @@ export class Operators {
         .ranges(2_000)
         .then((res) => res.ranges.find((s) => s.range.id === rangeId))
         .catch(() => undefined);
-      if (status?.leader_store === to) {
+      if (status?.leaderStore === to) {
         r.leader = to;
         return;
       }

@@ -10,7 +10,7 @@ import { BadRequestError, composeTimestamp, DbError, logicalOf, physicalOf } fro
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { secondsSince } from '../runtime/index.js';
 import { decodeDescriptor, encodeDescriptor, rangesFromSplits } from '../replica/index.js';
-import type { PdHandlers, PdMemberClient, PdRedirect, WireRange, WireRangeStat, WireStoreInfo } from '../transport/index.js';
+import type { PdHandlers, PdMemberClient, PdRedirect, WireRangeStat, WireStoreInfo } from '../transport/index.js';
 import { isNewer, overlaps, StoreClient } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
 import type { StoreState } from './cluster-state.js';
@@ -19,6 +19,7 @@ import { Operators } from './operators.js';
 import { planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
 import { WindowAllocator } from './window-allocator.js';
 import { PdMetrics } from './metrics.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 export interface PdConfig {
   /** Every PD member's id and gRPC address. */
@@ -89,7 +90,7 @@ export class PlacementDriver {
 
   private redirect(): PdRedirect | undefined {
     if (this.group.isLeader()) return undefined;
-    return { not_leader: true, leader_address: this.cfg.members.get(this.group.leaderId()) ?? '' };
+    return { notLeader: true, leaderAddress: this.cfg.members.get(this.group.leaderId()) ?? '' };
   }
 
   /** The current leadership's state, loading it first if this member just became leader. */
@@ -140,7 +141,7 @@ export class PlacementDriver {
     return l;
   }
 
-  private async saveRange(state: ClusterState, desc: WireRange): Promise<void> {
+  private async saveRange(state: ClusterState, desc: RangeDescriptor): Promise<void> {
     if (state.offer(desc)) await this.group.put(rangeKey(desc.id), Buffer.from(encodeDescriptor(state.ranges.get(desc.id)!.desc)).toString('base64'));
   }
 
@@ -167,17 +168,17 @@ export class PlacementDriver {
         for (const stat of req.ranges) {
           await this.saveRange(l.state, stat.range);
           const known = l.state.ranges.get(stat.range.id)!;
-          if (stat.leader_store === req.store) {
+          if (stat.leaderStore === req.store) {
             known.leader = req.store;
-            known.approxBytes = stat.approx_bytes;
-            known.approxKeys = stat.approx_keys;
+            known.approxBytes = stat.approxBytes;
+            known.approxKeys = stat.approxKeys;
           }
           // A replica removed from its range that never learned it: garbage.
-          if (isNewer(known.desc, stat.range) && known.desc.epoch.conf_ver > stat.range.epoch.conf_ver && !known.desc.replicas.some((r) => r.store === req.store)) destroy.push(stat.range.id);
+          if (isNewer(known.desc, stat.range) && known.desc.epoch.confVer > stat.range.epoch.confVer && !known.desc.replicas.some((r) => r.store === req.store)) destroy.push(stat.range.id);
         }
         // Only a full report shows what the store lacks.
         if (req.full) this.recreateMissing(l, s, req.ranges);
-        return { stores: this.storeInfos(l), destroy_ranges: destroy };
+        return { stores: this.storeInfos(l), destroyRanges: destroy };
       }) as ReturnType<PdHandlers['StoreHeartbeat']>,
 
     Tso: (req) =>
@@ -199,20 +200,20 @@ export class PlacementDriver {
 
     GetRanges: () =>
       this.serve(async (l) => ({
-        ranges: l.state.sortedRanges().map((r): WireRangeStat => ({ range: r.desc, leader_store: r.leader, approx_bytes: r.approxBytes, approx_keys: r.approxKeys })),
+        ranges: l.state.sortedRanges().map((r): WireRangeStat => ({ range: r.desc, leaderStore: r.leader, approxBytes: r.approxBytes, approxKeys: r.approxKeys })),
       })) as ReturnType<PdHandlers['GetRanges']>,
 
     GetStores: () => this.serve(async (l) => ({ stores: this.storeInfos(l) })) as ReturnType<PdHandlers['GetStores']>,
 
     GetMembers: async (req) => {
       const self = { id: this.group.memberId, address: this.cfg.members.get(this.group.memberId) ?? '', pid: process.pid, leader: this.group.isLeader() };
-      if (req.self_only) return { members: [self], term: this.group.term() };
+      if (req.selfOnly) return { members: [self], term: this.group.term() };
       const leaderId = this.group.leaderId();
       const members = await Promise.all(
         [...this.cfg.members].map(async ([id, address]) => {
           if (id === this.group.memberId) return self;
           const pid = await this.client(id, address)
-            .call('GetMembers', { self_only: true }, 1_000)
+            .call('GetMembers', { selfOnly: true }, 1_000)
             .then((r) => r.members[0]?.pid ?? 0)
             .catch(() => 0);
           return { id, address, pid, leader: id === leaderId };

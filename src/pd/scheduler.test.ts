@@ -9,10 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replicaIdFor } from '../replica/index.js';
-import type { WireRange } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
 import { planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
 import type { ReplicaMove } from './scheduler.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** FC_SEED=<n> replays a failing run (fast-check prints the seed on failure). */
 const params = { seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined, numRuns: 300 };
@@ -38,16 +38,16 @@ interface RangeSpec {
 }
 
 /** Range `id` covers ["r<id>", "r<id+1>"): ranges never overlap and sort by id. */
-function desc(r: RangeSpec): WireRange {
+function desc(r: RangeSpec): RangeDescriptor {
   const key = (n: number) => enc.encode(`r${String(n).padStart(4, '0')}`);
   return {
     id: r.id,
     start: key(r.id),
     end: key(r.id + 1),
-    epoch: { version: 1, conf_ver: 1 },
+    epoch: { version: 1, confVer: 1 },
     replicas: [
-      ...r.voters.map((s) => ({ store: s, replica_id: replicaIdFor(s, 1), role: 'voter' })),
-      ...(r.learners ?? []).map((s) => ({ store: s, replica_id: replicaIdFor(s, 2), role: 'learner' })),
+      ...r.voters.map((s) => ({ store: s, replicaId: replicaIdFor(s, 1), role: 'voter' })),
+      ...(r.learners ?? []).map((s) => ({ store: s, replicaId: replicaIdFor(s, 2), role: 'learner' })),
     ],
   };
 }
@@ -341,8 +341,8 @@ describe('planReplicaMove, applied until it stops (property)', () => {
     const r = st.ranges.get(m.range)!;
     r.desc = {
       ...r.desc,
-      epoch: { version: r.desc.epoch.version, conf_ver: r.desc.epoch.conf_ver + 2 },
-      replicas: r.desc.replicas.map((rep) => (rep.store === m.from ? { store: m.to, replica_id: replicaIdFor(m.to, r.desc.epoch.conf_ver + 1), role: rep.role } : rep)),
+      epoch: { version: r.desc.epoch.version, confVer: r.desc.epoch.confVer + 2 },
+      replicas: r.desc.replicas.map((rep) => (rep.store === m.from ? { store: m.to, replicaId: replicaIdFor(m.to, r.desc.epoch.confVer + 1), role: rep.role } : rep)),
     };
     if (r.leader === m.from) r.leader = m.to;
   }

@@ -4,7 +4,7 @@
  * ReadIndex round, then the local engine) and exactly-once writes (the log).
  */
 import { keys } from '../storage/index.js';
-import type { KvErrorCode, WireKvRequest, WireKvResponse, WireRange } from '../transport/index.js';
+import type { KvErrorCode, WireKvRequest, WireKvResponse } from '../transport/index.js';
 import type { WriteCommand } from './command.js';
 import { containsKey, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
@@ -14,6 +14,7 @@ import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
 import type { Timers } from '../runtime/index.js';
 import type { StoreMetrics } from './metrics.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** What the KV service needs of its store. */
 export interface KvHost {
@@ -30,7 +31,7 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const EMPTY = new Uint8Array(0);
 
 function response(fields: Partial<WireKvResponse>): WireKvResponse {
-  return { error: '', message: '', leader_store: 0, ranges: [], found: false, value: EMPTY, deleted: false, items: [], more: false, ...fields };
+  return { error: '', message: '', leaderStore: 0, ranges: [], found: false, value: EMPTY, deleted: false, items: [], more: false, ...fields };
 }
 
 function failure(error: KvErrorCode, message: string, extra: Partial<WireKvResponse> = {}): WireKvResponse {
@@ -40,25 +41,25 @@ function failure(error: KvErrorCode, message: string, extra: Partial<WireKvRespo
 function validate(req: WireKvRequest): string | undefined {
   if (!['get', 'put', 'delete', 'cas', 'scan', 'leader'].includes(req.op)) return `unknown op "${req.op}"`;
   if (req.op !== 'scan' && req.op !== 'leader' && req.key.byteLength === 0) return 'key must not be empty';
-  if ((req.op === 'put' || req.op === 'delete' || req.op === 'cas') && req.request_id.length === 0) return 'writes need a request_id';
-  if (req.op === 'put' && !req.has_value) return 'put needs a value';
+  if ((req.op === 'put' || req.op === 'delete' || req.op === 'cas') && req.requestId.length === 0) return 'writes need a requestId';
+  if (req.op === 'put' && !req.hasValue) return 'put needs a value';
   return undefined;
 }
 
 export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireKvResponse> {
   const bad = validate(req);
   if (bad) return count(store, failure('BAD_REQUEST', bad));
-  const r = store.replicas.get(req.range_id);
-  if (!r) return count(store, failure('RANGE_NOT_FOUND', `range ${req.range_id} is not on store ${store.cfg.id}`));
+  const r = store.replicas.get(req.rangeId);
+  if (!r) return count(store, failure('RANGE_NOT_FOUND', `range ${req.rangeId} is not on store ${store.cfg.id}`));
   // A probe for the leader: whatever this replica believes now, with no epoch to match (the asker's may be stale).
-  if (req.op === 'leader') return r.isLeader() ? response({ leader_store: store.cfg.id }) : failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${r.rangeId}`, { leader_store: r.leaderStore() });
+  if (req.op === 'leader') return r.isLeader() ? response({ leaderStore: store.cfg.id }) : failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${r.rangeId}`, { leaderStore: r.leaderStore() });
   const desc = r.desc.current;
-  if (!sameEpoch(desc, req.epoch)) return count(store, staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, desc, req.key));
+  if (!sameEpoch(desc, req.epoch)) return count(store, staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.confVer}`, desc, req.key));
   if (req.op !== 'scan' && !containsKey(desc, req.key)) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, desc, req.key));
   if (req.op === 'scan' && !containsKey(desc, req.key) && !(req.key.byteLength === 0 && desc.start.byteLength === 0)) {
     return count(store, failure('KEY_NOT_IN_RANGE', `scan start is outside range ${desc.id}`, { ranges: [desc] }));
   }
-  if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leader_store: r.leaderStore() }));
+  if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leaderStore: r.leaderStore() }));
   const isRead = req.op === 'get' || req.op === 'scan';
   try {
     return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req), isRead);
@@ -66,9 +67,9 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
     if (!(err instanceof DbError)) throw err;
     switch (err.code) {
       case 'NOT_LEADER':
-        return count(store, failure('NOT_LEADER', err.message, { leader_store: (err as NotLeaderError).leaderStore }));
+        return count(store, failure('NOT_LEADER', err.message, { leaderStore: (err as NotLeaderError).leaderStore }));
       case 'OUTCOME_UNKNOWN':
-        return count(store, failure('OUTCOME_UNKNOWN', err.message, { leader_store: r.leaderStore() }));
+        return count(store, failure('OUTCOME_UNKNOWN', err.message, { leaderStore: r.leaderStore() }));
       default:
         return count(store, failure('UNAVAILABLE', err.message));
     }
@@ -76,7 +77,7 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
 }
 
 /** A routing error carrying the descriptors the client should route by: this range's, and the local one now holding the key. */
-function staleRoute(store: KvHost, code: KvErrorCode, message: string, desc: WireRange, key: Uint8Array): WireKvResponse {
+function staleRoute(store: KvHost, code: KvErrorCode, message: string, desc: RangeDescriptor, key: Uint8Array): WireKvResponse {
   const ranges = [desc];
   for (const r of store.replicas.values()) if (r.rangeId !== desc.id && containsKey(r.desc.current, key)) ranges.push(r.desc.current);
   return failure(code, message, { ranges });
@@ -105,7 +106,7 @@ function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<
   });
 }
 
-async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: WireRange): Promise<WireKvResponse> {
+async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
   store.markDirty(r);
   await r.readBarrier();
   // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
@@ -133,10 +134,10 @@ async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: WireRan
 async function write(store: KvHost, r: Replica, req: WireKvRequest): Promise<WireKvResponse> {
   const cmd: WriteCommand = {
     op: req.op as WriteCommand['op'],
-    requestId: req.request_id,
+    requestId: req.requestId,
     key: req.key,
-    value: req.op === 'put' || (req.op === 'cas' && req.has_value) ? req.value : undefined,
-    expect: req.op === 'cas' && req.has_expect ? req.expect : undefined,
+    value: req.op === 'put' || (req.op === 'cas' && req.hasValue) ? req.value : undefined,
+    expect: req.op === 'cas' && req.hasExpect ? req.expect : undefined,
     retry: req.retry,
   };
   store.metrics.proposals++;

@@ -6,15 +6,15 @@
  * on this store, and is idempotent: asked again after it happened, it reports
  * the current state instead of failing.
  */
-import { BadRequestError, NotLeaderError, UnavailableError } from '../common/index.js';
+import { BadRequestError, EpochNotMatchError, NotLeaderError, RangeNotFoundError, UnavailableError } from '../common/index.js';
 import { keys } from '../storage/index.js';
-import { EpochNotMatchError, RangeNotFoundError } from '../transport/index.js';
-import type { WireChangeReplicasRequest, WireRange, WireRangeStat, WireSplitRequest } from '../transport/index.js';
+import type { WireChangeReplicasRequest, WireRangeStat, WireSplitRequest } from '../transport/index.js';
 import type { ConfChange } from '../raft/index.js';
 import { replicaIdFor, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
 import type { Engine } from '../storage/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** What these operations need of their store. */
 export interface RangeAdminHost {
@@ -37,29 +37,29 @@ function leaderReplica(store: RangeAdminHost, rangeId: number): Replica {
   return r;
 }
 
-function epochNotMatch(desc: WireRange): EpochNotMatchError {
-  return new EpochNotMatchError(`range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`, [desc]);
+function epochNotMatch(desc: RangeDescriptor): EpochNotMatchError {
+  return new EpochNotMatchError(`range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.confVer}`, [desc]);
 }
 
-export async function splitRange(store: RangeAdminHost, req: WireSplitRequest): Promise<{ left: WireRange; right: WireRange }> {
-  const existing = store.replicas.get(req.new_range_id);
-  const r = store.replicas.get(req.range_id);
+export async function splitRange(store: RangeAdminHost, req: WireSplitRequest): Promise<{ left: RangeDescriptor; right: RangeDescriptor }> {
+  const existing = store.replicas.get(req.newRangeId);
+  const r = store.replicas.get(req.rangeId);
   // Asked again after it happened.
   if (existing && r && Buffer.compare(r.desc.current.end, existing.desc.current.start) === 0) return { left: r.desc.current, right: existing.desc.current };
-  const leader = leaderReplica(store, req.range_id);
+  const leader = leaderReplica(store, req.rangeId);
   const desc = leader.desc.current;
   if (!sameEpoch(desc, req.epoch)) throw epochNotMatch(desc);
-  const splitKey = req.split_key.byteLength > 0 ? req.split_key : await middleKey(store, desc);
+  const splitKey = req.splitKey.byteLength > 0 ? req.splitKey : await middleKey(store, desc);
   if (!splitKey) throw new BadRequestError(`range ${desc.id} has too few keys to split`);
   store.markDirty(leader);
-  const res = await leader.write({ requestId: `split/${desc.id}/${req.new_range_id}`, splitKey, newRangeId: req.new_range_id, version: desc.epoch.version, confVer: desc.epoch.conf_ver });
-  const right = store.replicas.get(req.new_range_id);
+  const res = await leader.write({ requestId: `split/${desc.id}/${req.newRangeId}`, splitKey, newRangeId: req.newRangeId, version: desc.epoch.version, confVer: desc.epoch.confVer });
+  const right = store.replicas.get(req.newRangeId);
   if (!res.ok || !right) throw new EpochNotMatchError(`range ${desc.id} changed before the split applied`, [leader.desc.current]);
   return { left: leader.desc.current, right: right.desc.current };
 }
 
 /** The user key about half-way through the range, or undefined if it has fewer than two keys. */
-async function middleKey(store: RangeAdminHost, desc: WireRange): Promise<Uint8Array | undefined> {
+async function middleKey(store: RangeAdminHost, desc: RangeDescriptor): Promise<Uint8Array | undefined> {
   const { gte, lt } = keys.dataBounds(desc.start, desc.end);
   let count = 0;
   for await (const _ of store.engine.range(gte, lt)) if (++count >= SCAN_CAP) break;
@@ -74,8 +74,8 @@ async function middleKey(store: RangeAdminHost, desc: WireRange): Promise<Uint8A
   return undefined;
 }
 
-export async function changeReplicas(store: RangeAdminHost, req: WireChangeReplicasRequest): Promise<WireRange> {
-  const leader = leaderReplica(store, req.range_id);
+export async function changeReplicas(store: RangeAdminHost, req: WireChangeReplicasRequest): Promise<RangeDescriptor> {
+  const leader = leaderReplica(store, req.rangeId);
   const desc = leader.desc.current;
   const current = desc.replicas.find((r) => r.store === req.store);
   if (req.kind === 'add_learner' && current) return desc;
@@ -86,16 +86,16 @@ export async function changeReplicas(store: RangeAdminHost, req: WireChangeRepli
   switch (req.kind) {
     case 'add_learner':
       // Replica ids are never reused within a range: confVer only grows.
-      cc = { kind: 'addLearner', node: replicaIdFor(req.store, desc.epoch.conf_ver + 1) };
+      cc = { kind: 'addLearner', node: replicaIdFor(req.store, desc.epoch.confVer + 1) };
       break;
     case 'promote':
       if (!current) throw new BadRequestError(`range ${desc.id} has no replica on store ${req.store}`);
-      await waitCaughtUp(store, leader, current.replica_id);
-      cc = { kind: 'addVoter', node: current.replica_id };
+      await waitCaughtUp(store, leader, current.replicaId);
+      cc = { kind: 'addVoter', node: current.replicaId };
       break;
     case 'remove':
-      if (current!.replica_id === leader.replicaId) throw new UnavailableError(`store ${req.store} leads range ${desc.id}; transfer the leadership first`);
-      cc = { kind: 'remove', node: current!.replica_id };
+      if (current!.replicaId === leader.replicaId) throw new UnavailableError(`store ${req.store} leads range ${desc.id}; transfer the leadership first`);
+      cc = { kind: 'remove', node: current!.replicaId };
       break;
     default:
       throw new BadRequestError(`unknown change "${req.kind}"`);
@@ -105,7 +105,7 @@ export async function changeReplicas(store: RangeAdminHost, req: WireChangeRepli
   if (proposed.kind === 'notLeader') throw new NotLeaderError(leader.leaderStore(), 'lost the leadership');
   if (proposed.kind !== 'ok') throw new UnavailableError(`conf change refused (${proposed.reason})`);
   store.markDirty(leader);
-  await until(store, CHANGE_TIMEOUT_MS, () => leader.desc.current.epoch.conf_ver > desc.epoch.conf_ver, `conf change of range ${desc.id} not applied`);
+  await until(store, CHANGE_TIMEOUT_MS, () => leader.desc.current.epoch.confVer > desc.epoch.confVer, `conf change of range ${desc.id} not applied`);
   return leader.desc.current;
 }
 
@@ -137,7 +137,7 @@ export async function leaderStats(store: RangeAdminHost): Promise<WireRangeStat[
   for (const r of store.replicas.values()) {
     const desc = r.desc.current;
     if (!r.isLeader()) {
-      out.push({ range: desc, leader_store: r.leaderStore(), approx_bytes: 0, approx_keys: 0 });
+      out.push({ range: desc, leaderStore: r.leaderStore(), approxBytes: 0, approxKeys: 0 });
       continue;
     }
     const { gte, lt } = keys.dataBounds(desc.start, desc.end);
@@ -147,7 +147,7 @@ export async function leaderStats(store: RangeAdminHost): Promise<WireRangeStat[
       bytes += k.byteLength + v.byteLength;
       if (++count >= SCAN_CAP) break;
     }
-    out.push({ range: desc, leader_store: store.cfg.id, approx_bytes: bytes, approx_keys: count });
+    out.push({ range: desc, leaderStore: store.cfg.id, approxBytes: bytes, approxKeys: count });
   }
   return out;
 }

@@ -10,12 +10,12 @@ import { NotLeaderError, OutcomeUnknownError, UnavailableError } from '../common
 import type { DbError, Rng } from '../common/index.js';
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
 import { keys } from '../storage/index.js';
-import type { WireRange } from '../transport/index.js';
 import type { SplitCommand, WriteCommand, WriteResult } from './command.js';
 import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit, ROTATE_DEDUP } from './command.js';
 import { encodeApplyState } from '../storage/index.js';
 import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** What applying a split asks of the store: open the right half's replica. */
 export interface ApplyHost {
@@ -47,7 +47,7 @@ export class Replica {
   /** Writes accepted this turn, proposed together at the next flush. */
   private queuedWrites: { cmd: WriteCommand | SplitCommand; waiter: WriteWaiter }[] = [];
   /** Right halves created by splits applied this turn: the store opens their replicas after the apply batch. */
-  readonly createdBySplit: WireRange[] = [];
+  readonly createdBySplit: RangeDescriptor[] = [];
   /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
   removed = false;
   /** Destroyed: no longer in the store's maps; nothing may schedule or persist it again. */
@@ -76,14 +76,14 @@ export class Replica {
   /** Ticks the leader has been idle with every follower caught up. */
   private idleTicks = 0;
   /** A snapshot received over the Snapshot stream, waiting to be installed with its Raft state. */
-  incomingSnapshot: { index: number; desc: WireRange; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
+  incomingSnapshot: { index: number; desc: RangeDescriptor; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
   /** Peers a snapshot is being streamed to. */
   readonly sendingSnapshotTo = new Set<number>();
   /** Log compaction requested by the tick; done inside the next loop turn. */
   compactTo = 0;
 
   constructor(
-    readonly desc: { current: WireRange },
+    readonly desc: { current: RangeDescriptor },
     readonly replicaId: number,
     readonly storage: DurableRaftStorage,
     applied: number,
@@ -201,7 +201,7 @@ export class Replica {
         }
         this.desc.current = withMembership(this.desc.current, this.raw.confStateAt(e.index));
         batch.put(keys.rangeDescriptorKey(this.rangeId), encodeDescriptor(this.desc.current));
-        if (!this.desc.current.replicas.some((r) => r.replica_id === this.replicaId)) this.removed = true;
+        if (!this.desc.current.replicas.some((r) => r.replicaId === this.replicaId)) this.removed = true;
       } else if (e.data.byteLength > 0) {
         const entry = decodeEntry(e.data);
         let result: WriteResult;

@@ -14,15 +14,16 @@ import { ByteReader, ByteWriter, DbError } from '../common/index.js';
 import type { ConfState, Message } from '../raft/index.js';
 import type { Engine } from '../storage/index.js';
 import { keys } from '../storage/index.js';
-import type { RangeMessage, WireRange, WireSnapshotChunk } from '../transport/index.js';
+import type { RangeMessage, WireSnapshotChunk } from '../transport/index.js';
 import { decodeFrame, encodeFrame } from '../transport/index.js';
 import { decodeDescriptor, encodeDescriptor } from '../replica/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 const CHUNK_BYTES = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** Every engine key a range owns besides its Raft log: user data, then exactly-once records. */
-export function rangeStateBounds(desc: WireRange): { gte: Uint8Array; lt: Uint8Array }[] {
+export function rangeStateBounds(desc: RangeDescriptor): { gte: Uint8Array; lt: Uint8Array }[] {
   return [keys.dataBounds(desc.start, desc.end), keys.dedupBounds(desc.id)];
 }
 
@@ -30,7 +31,7 @@ export function rangeStateBounds(desc: WireRange): { gte: Uint8Array; lt: Uint8A
  * The chunks of a snapshot of `desc` at `index`. The engine views are taken
  * before this returns, so later applies do not leak into it.
  */
-export function snapshotChunks(engine: Engine, fromStore: number, desc: WireRange, msg: Message, meta: { index: number; term: number; conf: ConfState }): AsyncIterable<WireSnapshotChunk> {
+export function snapshotChunks(engine: Engine, fromStore: number, desc: RangeDescriptor, msg: Message, meta: { index: number; term: number; conf: ConfState }): AsyncIterable<WireSnapshotChunk> {
   if (msg.kind !== 'snap') throw new Error('not a snapshot message');
   const views = rangeStateBounds(desc).map((b) => engine.snapshotRange(b.gte, b.lt));
   const item: RangeMessage = { rangeId: desc.id, quiesce: false, msg: { ...msg, snapshot: { meta, data: EMPTY } } };
@@ -42,7 +43,7 @@ export function snapshotChunks(engine: Engine, fromStore: number, desc: WireRang
     let w = new ByteWriter(CHUNK_BYTES + 1024);
     let first = true;
     const chunk = (last: boolean): WireSnapshotChunk => {
-      const out = { from_store: fromStore, range_id: desc.id, header: first ? headerBytes : EMPTY, data: w.finish().slice(), last };
+      const out = { fromStore: fromStore, rangeId: desc.id, header: first ? headerBytes : EMPTY, data: w.finish().slice(), last };
       first = false;
       w = new ByteWriter(CHUNK_BYTES + 1024);
       return out;
@@ -60,7 +61,7 @@ export function snapshotChunks(engine: Engine, fromStore: number, desc: WireRang
 
 export interface ReceivedSnapshot {
   readonly item: RangeMessage;
-  readonly desc: WireRange;
+  readonly desc: RangeDescriptor;
   readonly pairs: [Uint8Array, Uint8Array][];
 }
 
@@ -68,7 +69,7 @@ const malformed = (why: string) => new DbError('BAD_SNAPSHOT', `malformed snapsh
 
 export async function receiveSnapshot(chunks: AsyncIterable<WireSnapshotChunk>): Promise<ReceivedSnapshot> {
   let item: RangeMessage | undefined;
-  let desc: WireRange | undefined;
+  let desc: RangeDescriptor | undefined;
   const pairs: [Uint8Array, Uint8Array][] = [];
   let done = false;
   for await (const c of chunks) {

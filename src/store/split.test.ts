@@ -6,24 +6,24 @@
  */
 import { describe, expect, it } from 'vitest';
 import { replicaIdFor, storeOfReplica } from '../replica/index.js';
-import type { WireRange } from '../transport/index.js';
 import type { SplitCommand } from './command.js';
 import { splitDescriptors, splitRejection } from './split.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 const enc = new TextEncoder();
 const k = (s: string) => enc.encode(s);
 
 /** Range 5 over ["c", "p") at epoch 4/7: voters on 1, 2 (replica ids from later conf changes), 3; a learner on 4. */
-const desc: WireRange = {
+const desc: RangeDescriptor = {
   id: 5,
   start: k('c'),
   end: k('p'),
-  epoch: { version: 4, conf_ver: 7 },
+  epoch: { version: 4, confVer: 7 },
   replicas: [
-    { store: 1, replica_id: replicaIdFor(1, 1), role: 'voter' },
-    { store: 2, replica_id: replicaIdFor(2, 6), role: 'voter' },
-    { store: 3, replica_id: replicaIdFor(3, 7), role: 'voter' },
-    { store: 4, replica_id: replicaIdFor(4, 8), role: 'learner' },
+    { store: 1, replicaId: replicaIdFor(1, 1), role: 'voter' },
+    { store: 2, replicaId: replicaIdFor(2, 6), role: 'voter' },
+    { store: 3, replicaId: replicaIdFor(3, 7), role: 'voter' },
+    { store: 4, replicaId: replicaIdFor(4, 8), role: 'learner' },
   ],
 };
 
@@ -63,14 +63,14 @@ describe('splitRejection', () => {
   });
 
   it('an unbounded range (empty end) accepts any key after its start', () => {
-    const open: WireRange = { ...desc, end: new Uint8Array(0) };
+    const open: RangeDescriptor = { ...desc, end: new Uint8Array(0) };
     expect(splitRejection(open, cmd('zzzzzz'))).toBeUndefined();
     expect(splitRejection(open, cmd(Uint8Array.from([0xff, 0xff, 0xff])))).toBeUndefined();
     expect(splitRejection(open, cmd('c'))).toMatch(/not inside/);
   });
 
   it('a range over all keys cannot be split at the empty key, but at any other', () => {
-    const all: WireRange = { ...desc, start: new Uint8Array(0), end: new Uint8Array(0) };
+    const all: RangeDescriptor = { ...desc, start: new Uint8Array(0), end: new Uint8Array(0) };
     expect(splitRejection(all, cmd(''))).toMatch(/not inside/);
     expect(splitRejection(all, cmd(Uint8Array.from([0])))).toBeUndefined();
   });
@@ -93,10 +93,10 @@ describe('splitDescriptors', () => {
   });
 
   it('both halves are at version + 1 with the same confVer', () => {
-    expect(left.epoch).toEqual({ version: 5, conf_ver: 7 });
-    expect(right.epoch).toEqual({ version: 5, conf_ver: 7 });
+    expect(left.epoch).toEqual({ version: 5, confVer: 7 });
+    expect(right.epoch).toEqual({ version: 5, confVer: 7 });
     // The input descriptor is not modified.
-    expect(desc.epoch).toEqual({ version: 4, conf_ver: 7 });
+    expect(desc.epoch).toEqual({ version: 4, confVer: 7 });
     expect(Buffer.from(desc.end).toString()).toBe('p');
   });
 
@@ -104,15 +104,15 @@ describe('splitDescriptors', () => {
     expect(right.replicas.map((r) => r.store)).toEqual([1, 2, 3]);
     for (const r of right.replicas) {
       expect(r.role).toBe('voter');
-      expect(storeOfReplica(r.replica_id)).toBe(r.store);
-      expect(r.replica_id).toBe(replicaIdFor(r.store, 1));
+      expect(storeOfReplica(r.replicaId)).toBe(r.store);
+      expect(r.replicaId).toBe(replicaIdFor(r.store, 1));
     }
-    expect(new Set(right.replicas.map((r) => r.replica_id)).size).toBe(3);
+    expect(new Set(right.replicas.map((r) => r.replicaId)).size).toBe(3);
     expect(right.replicas.some((r) => r.store === 4)).toBe(false);
   });
 
   it('an unbounded range splits into a bounded left and an unbounded right', () => {
-    const open: WireRange = { ...desc, end: new Uint8Array(0) };
+    const open: RangeDescriptor = { ...desc, end: new Uint8Array(0) };
     const halves = splitDescriptors(open, cmd('x'));
     expect(Buffer.from(halves.left.end).toString()).toBe('x');
     expect(Buffer.from(halves.right.start).toString()).toBe('x');

@@ -10,28 +10,28 @@
  */
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
 import { encodeApplyState, INITIAL_LOG_INDEX, keys } from '../storage/index.js';
-import type { WireRange } from '../transport/index.js';
 import type { SplitCommand } from './command.js';
 import { encodeDescriptor, replicaIdFor } from '../replica/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** Why the split cannot apply to `desc` (stale epoch, key outside), or undefined. */
-export function splitRejection(desc: WireRange, cmd: SplitCommand): string | undefined {
-  if (desc.epoch.version !== cmd.version || desc.epoch.conf_ver !== cmd.confVer) return `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.conf_ver}`;
+export function splitRejection(desc: RangeDescriptor, cmd: SplitCommand): string | undefined {
+  if (desc.epoch.version !== cmd.version || desc.epoch.confVer !== cmd.confVer) return `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.confVer}`;
   if (Buffer.compare(cmd.splitKey, desc.start) <= 0 || (desc.end.byteLength > 0 && Buffer.compare(cmd.splitKey, desc.end) >= 0)) return `split key is not inside range ${desc.id}`;
   return undefined;
 }
 
 /** The two halves of `desc` split at `cmd.splitKey`. */
-export function splitDescriptors(desc: WireRange, cmd: SplitCommand): { left: WireRange; right: WireRange } {
+export function splitDescriptors(desc: RangeDescriptor, cmd: SplitCommand): { left: RangeDescriptor; right: RangeDescriptor } {
   const version = desc.epoch.version + 1;
-  const left = { ...desc, end: cmd.splitKey, epoch: { version, conf_ver: desc.epoch.conf_ver } };
+  const left = { ...desc, end: cmd.splitKey, epoch: { version, confVer: desc.epoch.confVer } };
   const voters = desc.replicas.filter((r) => r.role === 'voter');
-  const right: WireRange = {
+  const right: RangeDescriptor = {
     id: cmd.newRangeId,
     start: cmd.splitKey,
     end: desc.end,
-    epoch: { version, conf_ver: desc.epoch.conf_ver },
-    replicas: voters.map((r) => ({ store: r.store, replica_id: replicaIdFor(r.store, 1), role: 'voter' })),
+    epoch: { version, confVer: desc.epoch.confVer },
+    replicas: voters.map((r) => ({ store: r.store, replicaId: replicaIdFor(r.store, 1), role: 'voter' })),
   };
   return { left, right };
 }
@@ -40,12 +40,12 @@ export function splitDescriptors(desc: WireRange, cmd: SplitCommand): { left: Wi
  * Stages the split into `batch`: both descriptors, the right range's initial
  * Raft state, and copies of the left range's exactly-once records.
  */
-export async function stageSplit(engine: Engine, batch: WriteBatch, left: WireRange, right: WireRange, rightStorage: DurableRaftStorage): Promise<void> {
+export async function stageSplit(engine: Engine, batch: WriteBatch, left: RangeDescriptor, right: RangeDescriptor, rightStorage: DurableRaftStorage): Promise<void> {
   batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
   batch.put(keys.rangeDescriptorKey(right.id), encodeDescriptor(right));
   rightStorage.stageInitialSnapshot(
     batch,
-    right.replicas.map((r) => r.replica_id),
+    right.replicas.map((r) => r.replicaId),
   );
   batch.put(keys.applyStateKey(right.id), encodeApplyState(INITIAL_LOG_INDEX));
   const { gte, lt } = keys.dedupBounds(left.id);

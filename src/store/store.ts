@@ -11,14 +11,14 @@
  * Idle ranges quiesce (no ticks, no heartbeats); one liveness heartbeat per
  * store pair per tick lets quiesced followers notice a dead leader's store.
  */
-import { assert, BadRequestError, DbError, UnavailableError } from '../common/index.js';
+import { assert, BadRequestError, DbError, RangeNotFoundError, UnavailableError } from '../common/index.js';
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { secondsSince } from '../runtime/index.js';
 import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, LevelEngine, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
-import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus } from '../transport/index.js';
-import { decodeFrame, overlaps, RaftTransport, RangeNotFoundError, StoreServer, WireError } from '../transport/index.js';
+import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRangeStatus } from '../transport/index.js';
+import { decodeFrame, overlaps, RaftTransport, StoreServer, WireError } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
 import { decodeGeneration, Replica } from './replica.js';
@@ -28,6 +28,7 @@ import { changeReplicas, splitRange } from './range-admin.js';
 import { StoreClient } from '../transport/index.js';
 import type { Message, Ready } from '../raft/index.js';
 import { sendableBeforePersist } from '../raft/index.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 export interface StoreConfig {
   readonly id: number;
@@ -115,7 +116,7 @@ export class Store {
     store.fresh = await checkDataDir(engine, cfg);
     if (pd) store.server.addPdService(pd);
     const { gte, lt } = keys.rangeDescriptorScan();
-    const descs: WireRange[] = [];
+    const descs: RangeDescriptor[] = [];
     for await (const [k, v] of engine.range(gte, lt)) if (keys.isRangeDescriptorKey(k)) descs.push(decodeDescriptor(v));
     for (const d of descs) {
       if (d.replicas.some((rep) => rep.store === cfg.id)) await store.openReplica(d);
@@ -127,14 +128,14 @@ export class Store {
     return store;
   }
 
-  private async openReplica(desc: WireRange): Promise<Replica> {
+  private async openReplica(desc: RangeDescriptor): Promise<Replica> {
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
     if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
     const storage = await DurableRaftStorage.open(this.engine, desc.id);
     const applyKey = keys.applyStateKey(desc.id);
     const applyBytes = await this.engine.get(applyKey);
     const applied = applyBytes ? decodeApplyState(applyBytes, applyKey) : 0;
-    const replica = new Replica({ current: desc }, me.replica_id, storage, applied, this.deps.rng, this.cfg.electionTick);
+    const replica = new Replica({ current: desc }, me.replicaId, storage, applied, this.deps.rng, this.cfg.electionTick);
     const generation = await this.engine.get(keys.dedupGenerationKey(desc.id));
     if (generation) replica.dedupGeneration = decodeGeneration(generation);
     this.replicas.set(desc.id, replica);
@@ -157,15 +158,15 @@ export class Store {
    * log entries (initial members only). Without it the replica starts empty
    * and the leader catches it up by snapshot (a move).
    */
-  async createReplica(desc: WireRange, bootstrap: boolean): Promise<void> {
+  async createReplica(desc: RangeDescriptor, bootstrap: boolean): Promise<void> {
     if (this.destroying.has(desc.id)) throw new UnavailableError(`range ${desc.id} is being destroyed on store ${this.cfg.id}; try again`);
     const existing = this.replicas.get(desc.id);
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
     if (!me) throw new BadRequestError(`range ${desc.id} has no replica on store ${this.cfg.id}`);
-    if (existing?.replicaId === me.replica_id) return;
+    if (existing?.replicaId === me.replicaId) return;
     if (existing) {
       // A replica left over from an earlier membership (removed, never told): the descriptor is newer.
-      if (existing.desc.current.epoch.conf_ver >= desc.epoch.conf_ver) throw new UnavailableError(`range ${desc.id} has replica ${existing.replicaId} here, not ${me.replica_id}`);
+      if (existing.desc.current.epoch.confVer >= desc.epoch.confVer) throw new UnavailableError(`range ${desc.id} has replica ${existing.replicaId} here, not ${me.replicaId}`);
       await this.destroyReplica(desc.id);
     }
     // Data keys are shared by the store's ranges: two replicas must never cover the same keys.
@@ -177,7 +178,7 @@ export class Store {
     batch.sync = true;
     if (bootstrap) {
       const storage = await DurableRaftStorage.open(this.engine, desc.id);
-      storage.stageInitialSnapshot(batch, desc.replicas.filter((r) => r.role === 'voter').map((r) => r.replica_id));
+      storage.stageInitialSnapshot(batch, desc.replicas.filter((r) => r.role === 'voter').map((r) => r.replicaId));
       batch.put(keys.applyStateKey(desc.id), encodeApplyState(INITIAL_LOG_INDEX));
     }
     await batch.write(this.engine);
@@ -353,7 +354,7 @@ export class Store {
     const term = r.storage.term(r.applied);
     const address = this.peers.get(storeOfReplica(to));
     // A learner whose addition is not applied here yet would receive a descriptor without itself: wait for the apply.
-    if (term === undefined || !address || !r.desc.current.replicas.some((rep) => rep.replica_id === to)) {
+    if (term === undefined || !address || !r.desc.current.replicas.some((rep) => rep.replicaId === to)) {
       r.raw.reportSnapshot(to, false);
       return;
     }
@@ -384,7 +385,7 @@ export class Store {
     const r = this.replicas.get(snap.item.rangeId);
     if (!r || snap.item.msg.to !== r.replicaId) throw new RangeNotFoundError(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
     if (snap.item.msg.kind !== 'snap') throw new DbError('BAD_SNAPSHOT', 'not a snapshot');
-    if (!snap.desc.replicas.some((rep) => rep.replica_id === r.replicaId)) throw new DbError('BAD_SNAPSHOT', `snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
+    if (!snap.desc.replicas.some((rep) => rep.replicaId === r.replicaId)) throw new DbError('BAD_SNAPSHOT', `snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
     const index = snap.item.msg.snapshot.meta.index;
     // The data of a snapshot Raft still holds pending stays until Raft accepts a newer one.
     const previous = r.incomingSnapshot;
@@ -457,7 +458,7 @@ export class Store {
   private onUnreachable(store: number): void {
     for (const r of this.replicas.values()) {
       if (!r.isLeader()) continue;
-      for (const rep of r.desc.current.replicas) if (rep.store === store) r.raw.reportUnreachable(rep.replica_id);
+      for (const rep of r.desc.current.replicas) if (rep.store === store) r.raw.reportUnreachable(rep.replicaId);
     }
   }
 
@@ -509,14 +510,14 @@ export class Store {
     const target = r.desc.current.replicas.find((rep) => rep.store === toStore && rep.role === 'voter');
     if (!target) throw new BadRequestError(`range ${rangeId} has no voter on store ${toStore}`);
     r.wake();
-    r.raw.transferLeader(target.replica_id);
+    r.raw.transferLeader(target.replicaId);
     this.markDirty(r);
   }
 
   rangeStatuses(): WireRangeStatus[] {
     return [...this.replicas.values()].map((r) => {
       const s = r.raw.status();
-      return { range: r.desc.current, leader_store: r.leaderStore(), term: s.term, commit: s.commit, applied: r.applied, quiesced: r.quiesced };
+      return { range: r.desc.current, leaderStore: r.leaderStore(), term: s.term, commit: s.commit, applied: r.applied, quiesced: r.quiesced };
     });
   }
 

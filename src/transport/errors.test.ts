@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AssertionFailed, DbError, NotLeaderError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
-import { EpochNotMatchError, failOrCrash, fromWireError, KeyNotInRangeError, RangeNotFoundError, toWireError } from './errors.js';
-import type { WireRange } from './wire-types.js';
+import { AssertionFailed, DbError, EpochNotMatchError, KeyNotInRangeError, NotLeaderError, OutcomeUnknownError, RangeNotFoundError, UnavailableError } from '../common/index.js';
+import { failOrCrash, fromWireError, toWireError } from './errors.js';
+import type { RangeDescriptor } from '../common/index.js';
 
-const range: WireRange = { id: 7, start: Buffer.from('a'), end: Buffer.from('m'), epoch: { version: 3, conf_ver: 2 }, replicas: [{ store: 1, replica_id: 65537, role: 'voter' }] };
+const range: RangeDescriptor = { id: 7, start: Buffer.from('a'), end: Buffer.from('m'), epoch: { version: 3, confVer: 2 }, replicas: [{ store: 1, replicaId: 65537, role: 'voter' }] };
 
 describe('errors as data on the wire', () => {
   it.each([
@@ -21,11 +21,11 @@ describe('errors as data on the wire', () => {
 
   it('no status, or an empty code, is no error', () => {
     expect(fromWireError(null)).toBeUndefined();
-    expect(fromWireError({ code: '', message: '', leader_store: 0, ranges: [] })).toBeUndefined();
+    expect(fromWireError({ code: '', message: '', leaderStore: 0, ranges: [] })).toBeUndefined();
   });
 
   it('a code this build does not know arrives as INTERNAL, not as a guess', () => {
-    expect(fromWireError({ code: 'FROM_THE_FUTURE', message: 'x', leader_store: 0, ranges: [] })).toMatchObject({ code: 'INTERNAL' });
+    expect(fromWireError({ code: 'FROM_THE_FUTURE', message: 'x', leaderStore: 0, ranges: [] })).toMatchObject({ code: 'INTERNAL' });
   });
 
   it('a plain Error travels as INTERNAL; a broken invariant does not travel (it stops the process)', () => {

@@ -5,48 +5,23 @@
  * a DbError travels as INTERNAL; a broken invariant never travels: the process
  * that hit it stops (see `failOrCrash`).
  */
-import { AssertionFailed, DbError, errorCodeOf, NotLeaderError } from '../common/index.js';
+import { AssertionFailed, DbError, EpochNotMatchError, errorCodeOf, KeyNotInRangeError, NotLeaderError, RangeNotFoundError } from '../common/index.js';
 import type { ErrorCode } from '../common/index.js';
-import type { WireRange } from './wire-types.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** The proto `ErrorStatus`: code "" means no error. */
 export interface WireErrorStatus {
   code: string;
   message: string;
-  leader_store: number;
-  ranges: WireRange[];
-}
-
-/** The range moved on (split or membership change): `ranges` are the descriptors to route by. */
-export class EpochNotMatchError extends DbError {
-  constructor(
-    message: string,
-    readonly ranges: readonly WireRange[],
-  ) {
-    super('EPOCH_NOT_MATCH', message);
-  }
-}
-
-export class KeyNotInRangeError extends DbError {
-  constructor(
-    message: string,
-    readonly ranges: readonly WireRange[],
-  ) {
-    super('KEY_NOT_IN_RANGE', message);
-  }
-}
-
-export class RangeNotFoundError extends DbError {
-  constructor(message: string) {
-    super('RANGE_NOT_FOUND', message);
-  }
+  leaderStore: number;
+  ranges: RangeDescriptor[];
 }
 
 export function toWireError(err: DbError): WireErrorStatus {
   return {
     code: err.code,
     message: err.message,
-    leader_store: err instanceof NotLeaderError ? err.leaderStore : 0,
+    leaderStore: err instanceof NotLeaderError ? err.leaderStore : 0,
     ranges: err instanceof EpochNotMatchError || err instanceof KeyNotInRangeError ? [...err.ranges] : [],
   };
 }
@@ -57,7 +32,7 @@ export function fromWireError(status: WireErrorStatus | null | undefined): DbErr
   const code: ErrorCode = errorCodeOf(status.code);
   switch (code) {
     case 'NOT_LEADER':
-      return new NotLeaderError(status.leader_store, status.message);
+      return new NotLeaderError(status.leaderStore, status.message);
     case 'EPOCH_NOT_MATCH':
       return new EpochNotMatchError(status.message, status.ranges);
     case 'KEY_NOT_IN_RANGE':
@@ -78,7 +53,7 @@ export function fromWireError(status: WireErrorStatus | null | undefined): DbErr
 export function failOrCrash(err: unknown): WireErrorStatus {
   if (err instanceof AssertionFailed) crash(err);
   if (err instanceof DbError) return toWireError(err);
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), leader_store: 0, ranges: [] };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), leaderStore: 0, ranges: [] };
 }
 
 function crash(err: AssertionFailed): never {

@@ -14,7 +14,8 @@ import { decodeRequests, encodeResponses } from './kv-codec.js';
 import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import { failOrCrash, fromWireError } from './errors.js';
 import type { WireErrorStatus } from './errors.js';
-import type { PdHandlers, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRange, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
+import type { PdHandlers, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 /** Finds proto/raftshard.proto from src/ (tests) or dist/src/ (built). */
 function protoPath(): string {
@@ -33,7 +34,7 @@ type Any = any;
 let cached: Any;
 function services(): Any {
   if (!cached) {
-    const def = protoLoader.loadSync(protoPath(), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+    const def = protoLoader.loadSync(protoPath(), { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
     cached = (grpc.loadPackageDefinition(def) as Any).raftshard;
   }
   return cached;
@@ -90,16 +91,16 @@ export class StoreServer {
       Raft: (call: Any) => {
         // The handler drops (and counts) frames that fail to decode; anything it throws
         // beyond that is a broken invariant and must stop the process, so it is not caught.
-        call.on('data', (frame: { from_store: number; payload: Uint8Array }) => this.handlers.onRaftFrame(frame.from_store, frame.payload));
+        call.on('data', (frame: { fromStore: number; payload: Uint8Array }) => this.handlers.onRaftFrame(frame.fromStore, frame.payload));
         call.on('error', () => {});
         call.on('end', () => call.end());
       },
       KvStream: (call: Any) => this.serveKvStream(call),
       Kv: unary((call) => this.handlers.kv(call.request.requests as WireKvRequest[]).then((responses) => ({ responses }))),
-      CreateReplica: unary((call) => this.handlers.createReplica(call.request.range as WireRange, call.request.bootstrap as boolean).then(() => ({}))),
+      CreateReplica: unary((call) => this.handlers.createReplica(call.request.range as RangeDescriptor, call.request.bootstrap as boolean).then(() => ({}))),
       Ranges: unary(async () => ({ ranges: this.handlers.ranges() })),
       TransferLeader: unary(async (call) => {
-        this.handlers.transferLeader(call.request.range_id as number, call.request.to_store as number);
+        this.handlers.transferLeader(call.request.rangeId as number, call.request.toStore as number);
         return {};
       }),
       Split: unary((call) => this.handlers.split(call.request as WireSplitRequest)),
@@ -136,7 +137,7 @@ export class StoreServer {
       for (const { seq, req } of reqs) {
         this.handlers.kvOne(req).then(
           (res) => answer(seq, res),
-          (err: Error) => answer(seq, { error: 'UNAVAILABLE', message: err.message, leader_store: 0, ranges: [], found: false, value: new Uint8Array(0), deleted: false, items: [], more: false }),
+          (err: Error) => answer(seq, { error: 'UNAVAILABLE', message: err.message, leaderStore: 0, ranges: [], found: false, value: new Uint8Array(0), deleted: false, items: [], more: false }),
         );
       }
     });
@@ -205,20 +206,20 @@ export class StoreClient {
     return res.responses;
   }
 
-  async createReplica(range: WireRange, bootstrap: boolean, deadlineMs = 10_000): Promise<void> {
+  async createReplica(range: RangeDescriptor, bootstrap: boolean, deadlineMs = 10_000): Promise<void> {
     await this.unary('CreateReplica', { range, bootstrap }, deadlineMs);
   }
 
   async transferLeader(rangeId: number, toStore: number, deadlineMs = 5_000): Promise<void> {
-    await this.unary('TransferLeader', { range_id: rangeId, to_store: toStore }, deadlineMs);
+    await this.unary('TransferLeader', { rangeId: rangeId, toStore: toStore }, deadlineMs);
   }
 
-  split(req: WireSplitRequest, deadlineMs = 15_000): Promise<{ left: WireRange; right: WireRange }> {
+  split(req: WireSplitRequest, deadlineMs = 15_000): Promise<{ left: RangeDescriptor; right: RangeDescriptor }> {
     return this.unary('Split', req, deadlineMs);
   }
 
-  async changeReplicas(req: WireChangeReplicasRequest, deadlineMs = 60_000): Promise<WireRange> {
-    const res = await this.unary<{ range: WireRange }>('ChangeReplicas', req, deadlineMs);
+  async changeReplicas(req: WireChangeReplicasRequest, deadlineMs = 60_000): Promise<RangeDescriptor> {
+    const res = await this.unary<{ range: RangeDescriptor }>('ChangeReplicas', req, deadlineMs);
     return res.range;
   }
 
@@ -270,7 +271,7 @@ export class StoreClient {
   openRaftStream(): RaftStream {
     const call = this.client.Raft();
     return {
-      write: (fromStore, payload) => call.write({ from_store: fromStore, payload }),
+      write: (fromStore, payload) => call.write({ fromStore: fromStore, payload }),
       onDrain: (fn) => call.once('drain', fn),
       onClose: (fn) => {
         call.on('error', () => fn());

@@ -5,7 +5,7 @@
  */
 export { PdMemberClient, StoreClient, StoreServer } from './grpc.js';
 export { PdClient } from './pd-client.js';
-export { EpochNotMatchError, fromWireError, KeyNotInRangeError, RangeNotFoundError, toWireError } from './errors.js';
+export { fromWireError, toWireError } from './errors.js';
 export type { WireErrorStatus } from './errors.js';
 export { isNewer, overlaps } from './range-order.js';
 export { BatchingKvClient } from './batching-client.js';

@@ -8,16 +8,16 @@ const b = (s: string) => new TextEncoder().encode(s);
 describe('KV stream codec', () => {
   it('round-trips requests of every op with their flags', () => {
     const reqs = [
-      { seq: 1, req: { op: 'get', range_id: 7, epoch: { version: 3, conf_ver: 2 }, key: b('k') } },
-      { seq: 2, req: { op: 'put', range_id: 7, epoch: { version: 3, conf_ver: 2 }, key: b('k'), value: b('v'), has_value: true, request_id: 'r1', retry: true } },
-      { seq: 3, req: { op: 'cas', range_id: 9, epoch: { version: 1, conf_ver: 1 }, key: b('x'), expect: b('old'), has_expect: true, request_id: 'r2' } },
-      { seq: 4, req: { op: 'scan', range_id: 9, epoch: { version: 1, conf_ver: 1 }, key: b('a'), end: b('z'), limit: 50 } },
+      { seq: 1, req: { op: 'get', rangeId: 7, epoch: { version: 3, confVer: 2 }, key: b('k') } },
+      { seq: 2, req: { op: 'put', rangeId: 7, epoch: { version: 3, confVer: 2 }, key: b('k'), value: b('v'), hasValue: true, requestId: 'r1', retry: true } },
+      { seq: 3, req: { op: 'cas', rangeId: 9, epoch: { version: 1, confVer: 1 }, key: b('x'), expect: b('old'), hasExpect: true, requestId: 'r2' } },
+      { seq: 4, req: { op: 'scan', rangeId: 9, epoch: { version: 1, confVer: 1 }, key: b('a'), end: b('z'), limit: 50 } },
     ];
     const out = decodeRequests(encodeRequests(reqs));
     expect(out.map((o) => o.seq)).toEqual([1, 2, 3, 4]);
-    expect(out[1].req).toMatchObject({ op: 'put', request_id: 'r1', retry: true, has_value: true, has_expect: false, range_id: 7, epoch: { version: 3, conf_ver: 2 } });
+    expect(out[1].req).toMatchObject({ op: 'put', requestId: 'r1', retry: true, hasValue: true, hasExpect: false, rangeId: 7, epoch: { version: 3, confVer: 2 } });
     expect(Buffer.from(out[1].req.value).toString()).toBe('v');
-    expect(out[2].req).toMatchObject({ op: 'cas', has_value: false, has_expect: true, retry: false });
+    expect(out[2].req).toMatchObject({ op: 'cas', hasValue: false, hasExpect: true, retry: false });
     expect(Buffer.from(out[2].req.expect).toString()).toBe('old');
     expect(out[3].req.limit).toBe(50);
     expect(Buffer.from(out[3].req.end).toString()).toBe('z');
@@ -27,8 +27,8 @@ describe('KV stream codec', () => {
     const res: WireKvResponse = {
       error: 'EPOCH_NOT_MATCH',
       message: 'stale',
-      leader_store: 3,
-      ranges: [{ id: 5, start: b('a'), end: b(''), epoch: { version: 4, conf_ver: 2 }, replicas: [{ store: 1, replica_id: 65537, role: 'voter' }, { store: 4, replica_id: 262147, role: 'learner' }] }],
+      leaderStore: 3,
+      ranges: [{ id: 5, start: b('a'), end: b(''), epoch: { version: 4, confVer: 2 }, replicas: [{ store: 1, replicaId: 65537, role: 'voter' }, { store: 4, replicaId: 262147, role: 'learner' }] }],
       found: true,
       value: b('val'),
       deleted: false,
@@ -37,8 +37,8 @@ describe('KV stream codec', () => {
     };
     const [out] = decodeResponses(encodeResponses([{ seq: 42, res }]));
     expect(out.seq).toBe(42);
-    expect(out.res).toMatchObject({ error: 'EPOCH_NOT_MATCH', message: 'stale', leader_store: 3, found: true, deleted: false, more: true });
-    expect(out.res.ranges[0]).toMatchObject({ id: 5, epoch: { version: 4, conf_ver: 2 }, replicas: [{ store: 1, role: 'voter' }, { store: 4, role: 'learner' }] });
+    expect(out.res).toMatchObject({ error: 'EPOCH_NOT_MATCH', message: 'stale', leaderStore: 3, found: true, deleted: false, more: true });
+    expect(out.res.ranges[0]).toMatchObject({ id: 5, epoch: { version: 4, confVer: 2 }, replicas: [{ store: 1, role: 'voter' }, { store: 4, role: 'learner' }] });
     expect(Buffer.from(out.res.items[0].key).toString()).toBe('k1');
   });
 

@@ -15,7 +15,8 @@
  */
 import { ByteReader, ByteWriter } from '../common/index.js';
 import { WireError } from './raft-codec.js';
-import type { KvErrorCode, WireKvRequest, WireKvResponse, WireRange } from './wire-types.js';
+import type { KvErrorCode, WireKvRequest, WireKvResponse } from './wire-types.js';
+import type { RangeDescriptor } from '../common/index.js';
 
 const VERSION = 1;
 const OPS = ['get', 'put', 'delete', 'cas', 'scan', 'leader'];
@@ -32,15 +33,15 @@ export function encodeRequests(reqs: readonly { seq: number; req: Partial<WireKv
     const op = OPS.indexOf(req.op ?? '');
     if (op < 0) throw new WireError(`unknown op "${req.op}"`);
     w.u32(seq);
-    w.u64(req.range_id ?? 0);
+    w.u64(req.rangeId ?? 0);
     w.u64(req.epoch?.version ?? 0);
-    w.u64(req.epoch?.conf_ver ?? 0);
+    w.u64(req.epoch?.confVer ?? 0);
     w.u8(op);
-    w.u8((req.has_value ? 1 : 0) | (req.has_expect ? 2 : 0) | (req.retry ? 4 : 0));
-    w.bytes(enc.encode(req.request_id ?? ''));
+    w.u8((req.hasValue ? 1 : 0) | (req.hasExpect ? 2 : 0) | (req.retry ? 4 : 0));
+    w.bytes(enc.encode(req.requestId ?? ''));
     w.bytes(req.key ?? EMPTY);
-    if (req.has_value) w.bytes(req.value ?? EMPTY);
-    if (req.has_expect) w.bytes(req.expect ?? EMPTY);
+    if (req.hasValue) w.bytes(req.value ?? EMPTY);
+    if (req.hasExpect) w.bytes(req.expect ?? EMPTY);
     w.bytes(req.end ?? EMPTY);
     w.u32(req.limit ?? 0);
   }
@@ -55,20 +56,20 @@ export function decodeRequests(buf: Uint8Array): { seq: number; req: WireKvReque
   const out: { seq: number; req: WireKvRequest }[] = [];
   for (let i = 0; i < count; i++) {
     const seq = r.u32();
-    const range_id = r.u64();
-    const epoch = { version: r.u64(), conf_ver: r.u64() };
+    const rangeId = r.u64();
+    const epoch = { version: r.u64(), confVer: r.u64() };
     const op = OPS[r.u8()];
     if (op === undefined) throw new WireError('unknown op');
     const flags = r.u8();
-    const request_id = dec.decode(r.bytes());
+    const requestId = dec.decode(r.bytes());
     const key = r.bytes();
-    const has_value = (flags & 1) !== 0;
-    const has_expect = (flags & 2) !== 0;
-    const value = has_value ? r.bytes() : EMPTY;
-    const expect = has_expect ? r.bytes() : EMPTY;
+    const hasValue = (flags & 1) !== 0;
+    const hasExpect = (flags & 2) !== 0;
+    const value = hasValue ? r.bytes() : EMPTY;
+    const expect = hasExpect ? r.bytes() : EMPTY;
     const end = r.bytes();
     const limit = r.u32();
-    out.push({ seq, req: { request_id, range_id, epoch, op, key, value, has_value, expect, has_expect, end, limit, retry: (flags & 4) !== 0 } });
+    out.push({ seq, req: { requestId, rangeId, epoch, op, key, value, hasValue, expect, hasExpect, end, limit, retry: (flags & 4) !== 0 } });
   }
   r.end();
   return out;
@@ -83,7 +84,7 @@ export function encodeResponses(resps: readonly { seq: number; res: WireKvRespon
     w.u8(Math.max(0, ERRORS.indexOf(res.error)));
     w.u8((res.found ? 1 : 0) | (res.deleted ? 2 : 0) | (res.more ? 4 : 0));
     w.bytes(res.message ? enc.encode(res.message) : EMPTY);
-    w.u64(res.leader_store);
+    w.u64(res.leaderStore);
     w.bytes(res.value);
     w.u32(res.ranges.length);
     for (const d of res.ranges) writeRange(w, d);
@@ -108,44 +109,44 @@ export function decodeResponses(buf: Uint8Array): { seq: number; res: WireKvResp
     if (error === undefined) throw new WireError('unknown error code');
     const flags = r.u8();
     const message = dec.decode(r.bytes());
-    const leader_store = r.u64();
+    const leaderStore = r.u64();
     const value = r.bytes();
     const nRanges = r.u32();
     if (nRanges > r.remaining) throw new WireError('too many ranges');
-    const ranges: WireRange[] = [];
+    const ranges: RangeDescriptor[] = [];
     for (let j = 0; j < nRanges; j++) ranges.push(readRange(r));
     const nItems = r.u32();
     if (nItems * 8 > r.remaining) throw new WireError('too many items');
     const items: { key: Uint8Array; value: Uint8Array }[] = [];
     for (let j = 0; j < nItems; j++) items.push({ key: r.bytes(), value: r.bytes() });
-    out.push({ seq, res: { error, message, leader_store, ranges, found: (flags & 1) !== 0, value, deleted: (flags & 2) !== 0, items, more: (flags & 4) !== 0 } });
+    out.push({ seq, res: { error, message, leaderStore, ranges, found: (flags & 1) !== 0, value, deleted: (flags & 2) !== 0, items, more: (flags & 4) !== 0 } });
   }
   r.end();
   return out;
 }
 
-function writeRange(w: ByteWriter, d: WireRange): void {
+function writeRange(w: ByteWriter, d: RangeDescriptor): void {
   w.u64(d.id);
   w.bytes(d.start);
   w.bytes(d.end);
   w.u64(d.epoch.version);
-  w.u64(d.epoch.conf_ver);
+  w.u64(d.epoch.confVer);
   w.u32(d.replicas.length);
   for (const rep of d.replicas) {
     w.u64(rep.store);
-    w.u64(rep.replica_id);
+    w.u64(rep.replicaId);
     w.u8(rep.role === 'learner' ? 1 : 0);
   }
 }
 
-function readRange(r: ByteReader): WireRange {
+function readRange(r: ByteReader): RangeDescriptor {
   const id = r.u64();
   const start = r.bytes();
   const end = r.bytes();
-  const epoch = { version: r.u64(), conf_ver: r.u64() };
+  const epoch = { version: r.u64(), confVer: r.u64() };
   const n = r.u32();
   if (n * 17 > r.remaining) throw new WireError('too many replicas');
   const replicas = [];
-  for (let i = 0; i < n; i++) replicas.push({ store: r.u64(), replica_id: r.u64(), role: r.u8() === 1 ? 'learner' : 'voter' });
+  for (let i = 0; i < n; i++) replicas.push({ store: r.u64(), replicaId: r.u64(), role: r.u8() === 1 ? 'learner' : 'voter' });
   return { id, start, end, epoch, replicas };
 }

@@ -38,11 +38,11 @@ export class PdClient {
       const address = this.leader ?? this.addresses[attempt % this.addresses.length];
       try {
         const res = (await this.client(address).call(method, req as never, Math.min(perTryMs, Math.max(100, deadline - this.clock.monotonic())))) as Response<M> & { redirect?: PdRedirect };
-        if (!res.redirect?.not_leader) {
+        if (!res.redirect?.notLeader) {
           this.leader = address;
           return res;
         }
-        this.leader = res.redirect.leader_address || undefined;
+        this.leader = res.redirect.leaderAddress || undefined;
         lastError = `${address} is not the leader`;
         if (this.leader) continue;
       } catch (err) {
@@ -61,7 +61,7 @@ export class PdClient {
     let lastError = '';
     for (const address of this.leader ? [this.leader, ...this.addresses] : this.addresses) {
       try {
-        return await this.client(address).call('GetMembers', { self_only: false }, 3_000);
+        return await this.client(address).call('GetMembers', { selfOnly: false }, 3_000);
       } catch (err) {
         lastError = (err as Error).message;
       }

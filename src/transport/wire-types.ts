@@ -1,40 +1,23 @@
 /**
  * TypeScript shapes of the messages in proto/raftshard.proto, as
- * @grpc/proto-loader presents them (keepCase, longs as Number, bytes as Buffer,
- * defaults filled in).
+ * @grpc/proto-loader presents them: field names converted to camelCase, longs
+ * as Number, bytes as Buffer, defaults filled in. Range descriptors are the
+ * domain's own (src/common/range.ts).
  */
-export interface WireEpoch {
-  version: number;
-  conf_ver: number;
-}
-
-export interface WireReplica {
-  store: number;
-  replica_id: number;
-  role: string;
-}
-
-export interface WireRange {
-  id: number;
-  start: Uint8Array;
-  end: Uint8Array;
-  epoch: WireEpoch;
-  replicas: WireReplica[];
-}
-
+import type { RangeDescriptor, RangeEpoch } from '../common/index.js';
 /** `leader` asks a replica who leads its range, answered at once without Raft (the gateway's probe). */
 export type KvOp = 'get' | 'put' | 'delete' | 'cas' | 'scan' | 'leader';
 
 export interface WireKvRequest {
-  request_id: string;
-  range_id: number;
-  epoch: WireEpoch;
+  requestId: string;
+  rangeId: number;
+  epoch: RangeEpoch;
   op: string;
   key: Uint8Array;
   value: Uint8Array;
-  has_value: boolean;
+  hasValue: boolean;
   expect: Uint8Array;
-  has_expect: boolean;
+  hasExpect: boolean;
   end: Uint8Array;
   limit: number;
   retry: boolean;
@@ -50,8 +33,8 @@ export type KvErrorCode = '' | 'NOT_LEADER' | 'EPOCH_NOT_MATCH' | 'KEY_NOT_IN_RA
 export interface WireKvResponse {
   error: KvErrorCode;
   message: string;
-  leader_store: number;
-  ranges: WireRange[];
+  leaderStore: number;
+  ranges: RangeDescriptor[];
   found: boolean;
   value: Uint8Array;
   deleted: boolean;
@@ -60,8 +43,8 @@ export interface WireKvResponse {
 }
 
 export interface WireRangeStatus {
-  range: WireRange;
-  leader_store: number;
+  range: RangeDescriptor;
+  leaderStore: number;
   term: number;
   commit: number;
   applied: number;
@@ -69,8 +52,8 @@ export interface WireRangeStatus {
 }
 
 export interface WireSnapshotChunk {
-  from_store: number;
-  range_id: number;
+  fromStore: number;
+  rangeId: number;
   header: Uint8Array;
   data: Uint8Array;
   last: boolean;
@@ -83,29 +66,29 @@ export interface StoreHandlers {
   kv(requests: WireKvRequest[]): Promise<WireKvResponse[]>;
   /** One request of a KV stream frame; answers are batched back per turn. */
   kvOne(request: WireKvRequest): Promise<WireKvResponse>;
-  createReplica(range: WireRange, bootstrap: boolean): Promise<void>;
+  createReplica(range: RangeDescriptor, bootstrap: boolean): Promise<void>;
   ranges(): WireRangeStatus[];
   /** Starts a leadership transfer of a range this store leads; resolves at once. */
   transferLeader(rangeId: number, toStore: number): void;
   /** A snapshot streamed in chunks; resolves when installed (or rejects). */
   snapshot(chunks: AsyncIterable<WireSnapshotChunk>): Promise<void>;
-  split(req: WireSplitRequest): Promise<{ left: WireRange; right: WireRange }>;
-  changeReplicas(req: WireChangeReplicasRequest): Promise<WireRange>;
+  split(req: WireSplitRequest): Promise<{ left: RangeDescriptor; right: RangeDescriptor }>;
+  changeReplicas(req: WireChangeReplicasRequest): Promise<RangeDescriptor>;
 }
 
 export interface WireSplitRequest {
-  range_id: number;
-  epoch: WireEpoch;
+  rangeId: number;
+  epoch: RangeEpoch;
   /** Empty: the store picks a key near the middle of the range. */
-  split_key: Uint8Array;
-  new_range_id: number;
+  splitKey: Uint8Array;
+  newRangeId: number;
 }
 
 export type ReplicaChangeKind = 'add_learner' | 'promote' | 'remove';
 
 export interface WireChangeReplicasRequest {
-  range_id: number;
-  epoch: WireEpoch;
+  rangeId: number;
+  epoch: RangeEpoch;
   kind: string;
   store: number;
 }
@@ -113,8 +96,8 @@ export interface WireChangeReplicasRequest {
 // ---- placement driver ----------------------------------------------------------------
 
 export interface PdRedirect {
-  not_leader: boolean;
-  leader_address: string;
+  notLeader: boolean;
+  leaderAddress: string;
 }
 
 export interface WireStoreInfo {
@@ -127,10 +110,10 @@ export interface WireStoreInfo {
 }
 
 export interface WireRangeStat {
-  range: WireRange;
-  leader_store: number;
-  approx_bytes: number;
-  approx_keys: number;
+  range: RangeDescriptor;
+  leaderStore: number;
+  approxBytes: number;
+  approxKeys: number;
 }
 
 /**
@@ -140,12 +123,12 @@ export interface WireRangeStat {
  */
 export interface PdHandlers {
   RegisterStore(req: { id: number; address: string; pid: number; fresh: boolean }): Promise<{ redirect?: PdRedirect; id: number }>;
-  StoreHeartbeat(req: { store: number; address: string; pid: number; ranges: WireRangeStat[]; full: boolean }): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[]; destroy_ranges: number[] }>;
+  StoreHeartbeat(req: { store: number; address: string; pid: number; ranges: WireRangeStat[]; full: boolean }): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[]; destroyRanges: number[] }>;
   /** The first of `count` timestamps, physical << 18 | logical (see src/common/timestamp.ts). */
   Tso(req: { count: number }): Promise<{ redirect?: PdRedirect; physical: number; logical: number }>;
   AllocId(req: Record<string, never>): Promise<{ redirect?: PdRedirect; id: number }>;
   GetRanges(req: Record<string, never>): Promise<{ redirect?: PdRedirect; ranges: WireRangeStat[] }>;
   GetStores(req: Record<string, never>): Promise<{ redirect?: PdRedirect; stores: WireStoreInfo[] }>;
-  GetMembers(req: { self_only: boolean }): Promise<{ redirect?: PdRedirect; members: { id: number; address: string; pid: number; leader: boolean }[]; term: number }>;
+  GetMembers(req: { selfOnly: boolean }): Promise<{ redirect?: PdRedirect; members: { id: number; address: string; pid: number; leader: boolean }[]; term: number }>;
   Admin(req: { op: string; json: string }): Promise<{ redirect?: PdRedirect; json: string }>;
 }

@@ -147,10 +147,10 @@ describe('three placement driver members in one process', () => {
     const follower = [...running.values()].find((m) => m !== firstLeader)!;
     const direct = new PdMemberClient(members.get(follower.id)!);
     try {
-      const fromFollower = await direct.call('GetMembers', { self_only: false }, 5_000);
+      const fromFollower = await direct.call('GetMembers', { selfOnly: false }, 5_000);
       expect(leadersIn(fromFollower)).toEqual([firstLeader.id]);
       const redirected = await direct.call('Tso', { count: 1 }, 5_000);
-      expect(redirected.redirect).toMatchObject({ not_leader: true, leader_address: members.get(firstLeader.id) });
+      expect(redirected.redirect).toMatchObject({ notLeader: true, leaderAddress: members.get(firstLeader.id) });
     } finally {
       direct.close();
     }

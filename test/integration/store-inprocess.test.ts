@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRng, silentLogger, systemClock, systemTimers } from '../../src/runtime/index.js';
 import { Store } from '../../src/store/index.js';
 import type { StoreConfig } from '../../src/store/index.js';
-import { NotLeaderError } from '../../src/common/index.js';
-import { EpochNotMatchError, StoreClient } from '../../src/transport/index.js';
+import { EpochNotMatchError, NotLeaderError } from '../../src/common/index.js';
+import { StoreClient } from '../../src/transport/index.js';
 import { evenRanges, keyFor, RangeClient } from '../support/range-client.js';
 
 const RANGES = 24;
@@ -75,30 +75,30 @@ describe('stores over gRPC on loopback', () => {
     const leaderStore = [...stores.values()].find((s) => s.replicas.get(range.id)!.isLeader())!.cfg.id;
     const follower = [1, 2, 3].find((id) => id !== leaderStore)!;
     const c = new StoreClient(peers.get(follower)!);
-    const base = { op: 'get', range_id: range.id, epoch: range.epoch, key: new TextEncoder().encode('k000001') };
+    const base = { op: 'get', rangeId: range.id, epoch: range.epoch, key: new TextEncoder().encode('k000001') };
     const [notLeader] = await c.kv([base]);
-    expect(notLeader).toMatchObject({ error: 'NOT_LEADER', leader_store: leaderStore });
-    const [stale] = await c.kv([{ ...base, epoch: { version: 0, conf_ver: 1 } }]);
+    expect(notLeader).toMatchObject({ error: 'NOT_LEADER', leaderStore: leaderStore });
+    const [stale] = await c.kv([{ ...base, epoch: { version: 0, confVer: 1 } }]);
     expect(stale.error).toBe('EPOCH_NOT_MATCH');
     expect(stale.ranges[0].id).toBe(range.id);
     const [outside] = await c.kv([{ ...base, key: new TextEncoder().encode('k999999') }]);
     expect(outside.error).toBe('KEY_NOT_IN_RANGE');
-    const [unknown] = await c.kv([{ ...base, range_id: 9999 }]);
+    const [unknown] = await c.kv([{ ...base, rangeId: 9999 }]);
     expect(unknown.error).toBe('RANGE_NOT_FOUND');
     const [bad] = await c.kv([{ ...base, op: 'frobnicate' }]);
     expect(bad.error).toBe('BAD_REQUEST');
     // The leader probe answers at once, with no epoch to match.
-    const [probe] = await c.kv([{ op: 'leader', range_id: range.id, key: new Uint8Array(0) }]);
-    expect(probe).toMatchObject({ error: 'NOT_LEADER', leader_store: leaderStore });
+    const [probe] = await c.kv([{ op: 'leader', rangeId: range.id, key: new Uint8Array(0) }]);
+    expect(probe).toMatchObject({ error: 'NOT_LEADER', leaderStore: leaderStore });
     // Admin calls fail with typed errors whose payload travelled as fields.
-    const split = c.split({ range_id: range.id, epoch: range.epoch, split_key: new TextEncoder().encode('k000002'), new_range_id: 9_000 });
+    const split = c.split({ rangeId: range.id, epoch: range.epoch, splitKey: new TextEncoder().encode('k000002'), newRangeId: 9_000 });
     await expect(split).rejects.toBeInstanceOf(NotLeaderError);
     await expect(split).rejects.toMatchObject({ code: 'NOT_LEADER', leaderStore });
-    const staleSplit = new StoreClient(peers.get(leaderStore)!).split({ range_id: range.id, epoch: { version: 0, conf_ver: 1 }, split_key: new TextEncoder().encode('k000002'), new_range_id: 9_000 });
+    const staleSplit = new StoreClient(peers.get(leaderStore)!).split({ rangeId: range.id, epoch: { version: 0, confVer: 1 }, splitKey: new TextEncoder().encode('k000002'), newRangeId: 9_000 });
     await expect(staleSplit).rejects.toBeInstanceOf(EpochNotMatchError);
     await expect(staleSplit).rejects.toMatchObject({ code: 'EPOCH_NOT_MATCH', ranges: [expect.objectContaining({ id: range.id })] });
     await expect(c.transferLeader(9_999, 1)).rejects.toMatchObject({ code: 'RANGE_NOT_FOUND' });
-    await expect(c.changeReplicas({ range_id: 9_999, epoch: range.epoch, kind: 'remove', store: 1 })).rejects.toMatchObject({ code: 'RANGE_NOT_FOUND' });
+    await expect(c.changeReplicas({ rangeId: 9_999, epoch: range.epoch, kind: 'remove', store: 1 })).rejects.toMatchObject({ code: 'RANGE_NOT_FOUND' });
     c.close();
   });
 
@@ -118,7 +118,7 @@ describe('stores over gRPC on loopback', () => {
     for (let i = 0; i < 20; i++) expect((await client.put(keyFor(i * 77), `m${i}`)).error).toBe('');
     for (let i = 0; i < 20; i++) expect((await client.get(keyFor(i * 77))).error).toBe('');
     const direct = new StoreClient(peers.get(1)!);
-    const [bad] = await direct.kv([{ op: 'frobnicate', range_id: ranges[0].id, epoch: ranges[0].epoch, key: new TextEncoder().encode('k000001') }]);
+    const [bad] = await direct.kv([{ op: 'frobnicate', rangeId: ranges[0].id, epoch: ranges[0].epoch, key: new TextEncoder().encode('k000001') }]);
     direct.close();
     expect(bad.error).toBe('BAD_REQUEST');
     const expectedLeaders = leaders();
@@ -153,18 +153,18 @@ describe('stores over gRPC on loopback', () => {
 
   it('cas and delete are exactly-once: a retried request returns the first outcome', async () => {
     const key = new TextEncoder().encode(keyFor(424242));
-    const cas = { op: 'cas', key, has_expect: false, value: new TextEncoder().encode('first'), has_value: true, request_id: 'cas-once' };
+    const cas = { op: 'cas', key, hasExpect: false, value: new TextEncoder().encode('first'), hasValue: true, requestId: 'cas-once' };
     const first = await client.send(cas);
     expect(first.error).toBe('');
     // The same request id again (as a gateway retry would send it): not applied twice, same answer.
     const again = await client.send({ ...cas, retry: true });
     expect(again.error).toBe('');
-    const other = await client.send({ ...cas, request_id: 'cas-other' });
+    const other = await client.send({ ...cas, requestId: 'cas-other' });
     expect(other.error).toBe('CONFLICT');
     expect(Buffer.from(other.value).toString()).toBe('first');
-    const del = await client.send({ op: 'delete', key, request_id: 'del-1' });
+    const del = await client.send({ op: 'delete', key, requestId: 'del-1' });
     expect(del.deleted).toBe(true);
-    const delAgain = await client.send({ op: 'delete', key, request_id: 'del-1', retry: true });
+    const delAgain = await client.send({ op: 'delete', key, requestId: 'del-1', retry: true });
     expect(delAgain.deleted).toBe(true); // the recorded result, not a second delete
   });
 
@@ -232,7 +232,7 @@ describe('stores over gRPC on loopback', () => {
   it('keeps exactly-once records in generations: a retry within the window is recognised, older ones are dropped', async () => {
     const key = new TextEncoder().encode(keyFor(515151));
     const range = client.rangeFor(key);
-    const cas = { op: 'cas', key, has_expect: false, value: new TextEncoder().encode('once'), has_value: true, request_id: 'gen-cas' };
+    const cas = { op: 'cas', key, hasExpect: false, value: new TextEncoder().encode('once'), hasValue: true, requestId: 'gen-cas' };
     expect((await client.send(cas)).error).toBe('');
     expect((await client.send({ ...cas, retry: true })).error).toBe('');
     // Writes for about four rotation periods: the leader rotates once a second while the range takes writes.

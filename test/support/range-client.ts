@@ -4,9 +4,10 @@
  * retries (with `retry` set, so a write applies once) until a deadline.
  */
 import { nanoid } from 'nanoid';
-import type { WireKvRequest, WireKvResponse, WireRange } from '../../src/transport/index.js';
+import type { WireKvRequest, WireKvResponse } from '../../src/transport/index.js';
 import { evenSplits, rangesFromSplits } from '../../src/replica/index.js';
 import { BatchingKvClient } from '../../src/transport/index.js';
+import type { RangeDescriptor } from '../../src/common/index.js';
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +18,7 @@ export class RangeClient {
 
   constructor(
     private readonly addresses: Map<number, string>,
-    public ranges: WireRange[],
+    public ranges: RangeDescriptor[],
   ) {}
 
   private client(store: number): BatchingKvClient {
@@ -26,7 +27,7 @@ export class RangeClient {
     return c;
   }
 
-  rangeFor(key: Uint8Array): WireRange {
+  rangeFor(key: Uint8Array): RangeDescriptor {
     return this.ranges.find((r) => Buffer.compare(key, r.start) >= 0 && (r.end.length === 0 || Buffer.compare(key, r.end) < 0))!;
   }
 
@@ -37,7 +38,7 @@ export class RangeClient {
     let store = this.leaders.get(range.id) ?? stores[0];
     let attempt = 0;
     for (;;) {
-      const full = { ...req, range_id: range.id, epoch: range.epoch, retry: req.retry === true || attempt > 0 };
+      const full = { ...req, rangeId: range.id, epoch: range.epoch, retry: req.retry === true || attempt > 0 };
       let res: WireKvResponse | undefined;
       try {
         res = await this.client(store).kv(full);
@@ -50,13 +51,13 @@ export class RangeClient {
       }
       if (Date.now() - start > deadlineMs) throw new Error(`no answer for range ${range.id} within ${deadlineMs} ms (last: ${res?.error ?? 'rpc error'})`);
       attempt++;
-      store = res?.error === 'NOT_LEADER' && res.leader_store ? res.leader_store : stores[attempt % stores.length];
+      store = res?.error === 'NOT_LEADER' && res.leaderStore ? res.leaderStore : stores[attempt % stores.length];
       await sleep(Math.min(200, 10 * attempt));
     }
   }
 
   put(key: string, value: string): Promise<WireKvResponse> {
-    return this.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), has_value: true, request_id: nanoid() });
+    return this.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: nanoid() });
   }
 
   get(key: string): Promise<WireKvResponse> {
@@ -69,7 +70,7 @@ export class RangeClient {
 }
 
 /** `n` ranges over keys "k000000".."k999999", replicated on `stores`. */
-export function evenRanges(n: number, stores: number[]): WireRange[] {
+export function evenRanges(n: number, stores: number[]): RangeDescriptor[] {
   return rangesFromSplits(evenSplits(n), stores);
 }
 
