@@ -12,7 +12,8 @@ import { Registry } from 'prom-client';
 import { createLogger, processRegistry, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import type { PdHandlers } from '../transport/index.js';
-import { PdMemberClient } from '../transport/index.js';
+import { grpcStoreNetwork, PdMemberClient } from '../transport/index.js';
+import { LevelEngine } from '../storage/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
@@ -93,9 +94,10 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   const handlers = Object.fromEntries(
     METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new UnavailableError('placement driver starting')))]),
   ) as unknown as PdHandlers;
+  const dir = values.dir ?? file.dir ?? `./data/pd-${id}`;
   const store = await Store.open(
-    { id, dir: values.dir ?? file.dir ?? `./data/pd-${id}`, listen: values.listen ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
-    { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
+    { id, dir, listen: values.listen ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
+    { engine: await LevelEngine.open(dir), network: grpcStoreNetwork, clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
     handlers,
   );
   await store.claimDataDir();

@@ -11,7 +11,8 @@ import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
-import { PdClient } from '../transport/index.js';
+import { grpcStoreNetwork, PdClient } from '../transport/index.js';
+import { LevelEngine } from '../storage/index.js';
 import { resolveStoreId, StoreHeartbeat } from './store-heartbeat.js';
 
 export const STORE_HELP = `Usage: raftshard store --dir DIR --listen HOST:PORT --pd ADDR[,ADDR...] [--id N]
@@ -89,16 +90,17 @@ export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>)
   if (values.peers) for (const [k, v] of parsePeers(values.peers)) peers.set(k, v);
   const logger = createLogger(`store-${id}`);
   if (pd) for (const s of (await pd.call('GetStores', {}, 60_000)).stores) if (s.id !== id) peers.set(s.id, s.address);
+  const dir = dirFlag ?? `./data/store-${id}`;
   const store = await Store.open(
     {
       id,
-      dir: dirFlag ?? `./data/store-${id}`,
+      dir,
       listen,
       peers,
       tickMs: intFlag(values, 'tick-ms', file.tickMs ?? 100, 1),
       electionTick: intFlag(values, 'election-tick', file.electionTick ?? 10, 2),
     },
-    { clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
+    { engine: await LevelEngine.open(dir), network: grpcStoreNetwork, clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
   );
   const heartbeat = pd ? new StoreHeartbeat(store, pd, advertise, systemTimers, logger) : undefined;
   if (!heartbeat) await store.claimDataDir();

@@ -15,17 +15,17 @@ import { assert, BadRequestError, DbError, RangeNotFoundError, UnavailableError 
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { secondsSince } from '../runtime/index.js';
-import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, LevelEngine, WriteBatch } from '../storage/index.js';
+import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
 import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRangeStatus } from '../transport/index.js';
-import { decodeFrame, overlaps, RaftTransport, StoreServer, WireError } from '../transport/index.js';
+import { decodeFrame, overlaps, RaftTransport, WireError } from '../transport/index.js';
+import type { StoreHandlers, StoreListener, StoreNetwork } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
 import { decodeGeneration, Replica } from './replica.js';
 import { handleKv } from './kv-service.js';
 import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
 import { changeReplicas, splitRange } from './range-admin.js';
-import { StoreClient } from '../transport/index.js';
 import type { Message, Ready } from '../raft/index.js';
 import { sendableBeforePersist } from '../raft/index.js';
 import type { RangeDescriptor } from '../common/index.js';
@@ -46,7 +46,11 @@ export interface StoreConfig {
   readonly compactLogEntries?: number;
 }
 
+/** Everything the store does I/O through, built by src/cli (LevelDB, gRPC, the system clock) or by a test (their twins). */
 export interface StoreDeps {
+  /** The store's storage; the store owns it from now on and closes it. */
+  readonly engine: Engine;
+  readonly network: StoreNetwork;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly rng: Rng;
@@ -57,7 +61,8 @@ export class Store {
   readonly replicas = new Map<number, Replica>();
   readonly metrics: StoreMetrics = new StoreMetrics(this);
   readonly transport: RaftTransport;
-  private readonly server: StoreServer;
+  private listener: StoreListener | undefined;
+  private readonly handlers: StoreHandlers;
   private readonly dirty = new Set<Replica>();
   /** Replicas that tick (not quiesced); a superset, pruned at each tick. */
   private readonly active = new Set<Replica>();
@@ -85,15 +90,23 @@ export class Store {
   /** Other stores' gRPC addresses (the config's map, updated in place). */
   readonly peers: Map<number, string>;
 
+  readonly engine: Engine;
+
   private constructor(
     readonly cfg: StoreConfig,
-    readonly engine: Engine,
     readonly deps: StoreDeps,
   ) {
+    this.engine = deps.engine;
     this.peers = cfg.peers;
     this.rotateEveryTicks = Math.ceil((cfg.dedupRotateMs ?? 60_000) / cfg.tickMs);
-    this.transport = new RaftTransport(cfg.id, (s) => this.peers.get(s), deps.timers, (s) => this.onUnreachable(s));
-    this.server = new StoreServer({
+    this.transport = new RaftTransport(
+      cfg.id,
+      (s) => this.peers.get(s),
+      deps.timers,
+      (s) => this.onUnreachable(s),
+      (address) => deps.network.openRaftStream(address),
+    );
+    this.handlers = {
       onRaftFrame: (from, payload) => this.onRaftFrame(from, payload),
       kv: (reqs) => this.kv(reqs),
       kvOne: (req) => {
@@ -106,15 +119,14 @@ export class Store {
       snapshot: (chunks) => this.onSnapshot(chunks),
       split: (req) => splitRange(this, req),
       changeReplicas: (req) => changeReplicas(this, req),
-    });
+    };
   }
 
   /** Opens the store's engine and replicas and starts serving; `pd` adds the placement driver's service on the same port. */
   static async open(cfg: StoreConfig, deps: StoreDeps, pd?: PdHandlers): Promise<Store> {
-    const engine = await LevelEngine.open(cfg.dir);
-    const store = new Store(cfg, engine, deps);
+    const engine = deps.engine;
+    const store = new Store(cfg, deps);
     store.fresh = await checkDataDir(engine, cfg);
-    if (pd) store.server.addPdService(pd);
     const { gte, lt } = keys.rangeDescriptorScan();
     const descs: RangeDescriptor[] = [];
     for await (const [k, v] of engine.range(gte, lt)) if (keys.isRangeDescriptorKey(k)) descs.push(decodeDescriptor(v));
@@ -122,7 +134,8 @@ export class Store {
       if (d.replicas.some((rep) => rep.store === cfg.id)) await store.openReplica(d);
       else deps.logger.warn({ range: d.id }, 'skipping a range descriptor that does not list this store');
     }
-    store.port = await store.server.listen(cfg.listen);
+    store.listener = await deps.network.serve(cfg.listen, store.handlers, pd);
+    store.port = store.listener.port;
     store.tickTimer = deps.timers.setInterval(() => store.tick(), cfg.tickMs);
     deps.logger.info({ store: cfg.id, port: store.port, ranges: descs.length }, 'store started');
     return store;
@@ -362,19 +375,17 @@ export class Store {
     const chunks = snapshotChunks(this.engine, this.cfg.id, r.desc.current, msg, meta);
     r.sendingSnapshotTo.add(to);
     this.metrics.snapshotsSent++;
-    const client = new StoreClient(address);
     this.deps.logger.info({ range: r.rangeId, to: storeOfReplica(to), index: meta.index }, 'streaming snapshot');
-    client.sendSnapshot(chunks).then(
-      () => this.snapshotSent(r, to, true, client),
+    this.deps.network.sendSnapshot(address, chunks).then(
+      () => this.snapshotSent(r, to, true),
       (err: Error) => {
         this.deps.logger.warn({ range: r.rangeId, to: storeOfReplica(to), err: err.message }, 'snapshot failed');
-        this.snapshotSent(r, to, false, client);
+        this.snapshotSent(r, to, false);
       },
     );
   }
 
-  private snapshotSent(r: Replica, to: number, ok: boolean, client: StoreClient): void {
-    client.close();
+  private snapshotSent(r: Replica, to: number, ok: boolean): void {
     r.sendingSnapshotTo.delete(to);
     r.raw.reportSnapshot(to, ok);
     this.markDirty(r);
@@ -530,7 +541,7 @@ export class Store {
     if (this.tickTimer) this.deps.timers.clearInterval(this.tickTimer);
     for (const r of this.replicas.values()) r.failAll(new UnavailableError('store closing'));
     this.transport.close();
-    this.server.forceClose();
+    this.listener?.close();
     // Let an in-flight turn finish its writes before closing the engine.
     while (this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
     await this.engine.close();

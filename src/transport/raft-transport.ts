@@ -8,7 +8,6 @@
  */
 import type { Timers } from '../runtime/index.js';
 import type { RaftStream } from './grpc.js';
-import { StoreClient } from './grpc.js';
 import type { RangeMessage } from './raft-codec.js';
 import { encodeFrame } from './raft-codec.js';
 
@@ -18,7 +17,6 @@ const MAX_BACKOFF_MS = 2_000;
 
 interface Peer {
   readonly store: number;
-  client: StoreClient | undefined;
   stream: RaftStream | undefined;
   queue: RangeMessage[];
   /** Send a frame even if empty: the store-level liveness heartbeat. */
@@ -45,6 +43,8 @@ export class RaftTransport {
     private readonly resolve: (store: number) => string | undefined,
     private readonly timers: Timers,
     private readonly onUnreachable: (store: number) => void,
+    /** Opens a stream of Raft frames to an address (the store network's). */
+    private readonly openStream: (address: string) => RaftStream,
   ) {}
 
   send(toStore: number, item: RangeMessage): void {
@@ -95,7 +95,7 @@ export class RaftTransport {
   private peer(store: number): Peer {
     let p = this.peers.get(store);
     if (!p) {
-      p = { store, client: undefined, stream: undefined, queue: [], ping: false, congested: false, backoffMs: MIN_BACKOFF_MS, retryAt: false };
+      p = { store, stream: undefined, queue: [], ping: false, congested: false, backoffMs: MIN_BACKOFF_MS, retryAt: false };
       this.peers.set(store, p);
     }
     return p;
@@ -106,11 +106,7 @@ export class RaftTransport {
     if (peer.retryAt) return undefined; // backing off
     const address = this.resolve(peer.store);
     if (!address) return undefined;
-    if (!peer.client || peer.client.address !== address) {
-      peer.client?.close();
-      peer.client = new StoreClient(address);
-    }
-    const stream = peer.client.openRaftStream();
+    const stream = this.openStream(address);
     peer.stream = stream;
     stream.onClose(() => {
       if (peer.stream !== stream) return;
@@ -135,10 +131,7 @@ export class RaftTransport {
   }
 
   close(): void {
-    for (const p of this.peers.values()) {
-      p.stream?.close();
-      p.client?.close();
-    }
+    for (const p of this.peers.values()) p.stream?.close();
     this.peers.clear();
   }
 }

@@ -18,7 +18,8 @@ import { rangesFromSplits } from '../../src/replica/index.js';
 import { SeededRng, silentLogger, systemClock, systemTimers } from '../../src/runtime/index.js';
 import { Store } from '../../src/store/index.js';
 import type { PdHandlers } from '../../src/transport/index.js';
-import { PdClient, PdMemberClient } from '../../src/transport/index.js';
+import { grpcStoreNetwork, PdClient, PdMemberClient } from '../../src/transport/index.js';
+import { LevelEngine } from '../../src/storage/index.js';
 import { freePort } from '../support/ports.js';
 
 const METHODS: (keyof PdHandlers)[] = ['RegisterStore', 'StoreHeartbeat', 'Tso', 'AllocId', 'GetRanges', 'GetStores', 'GetMembers', 'Admin'];
@@ -57,7 +58,7 @@ async function startMember(id: number): Promise<Member> {
   ) as unknown as PdHandlers;
   const store = await Store.open(
     { id, dir: join(dir, `pd-${id}`), listen: members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
-    { clock: systemClock, timers: systemTimers, rng: new SeededRng(id), logger: silentLogger },
+    { engine: await LevelEngine.open(join(dir, `pd-${id}`)), network: grpcStoreNetwork, clock: systemClock, timers: systemTimers, rng: new SeededRng(id), logger: silentLogger },
     handlers,
   );
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);

@@ -11,7 +11,8 @@ import { SeededRng, silentLogger, systemClock, systemTimers } from '../../src/ru
 import { Store } from '../../src/store/index.js';
 import type { StoreConfig } from '../../src/store/index.js';
 import { EpochNotMatchError, NotLeaderError } from '../../src/common/index.js';
-import { StoreClient } from '../../src/transport/index.js';
+import { grpcStoreNetwork, StoreClient } from '../../src/transport/index.js';
+import { LevelEngine } from '../../src/storage/index.js';
 import { evenRanges, keyFor, RangeClient } from '../support/range-client.js';
 
 const RANGES = 24;
@@ -24,7 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function start(id: number, port = 0): Promise<Store> {
   const cfg: StoreConfig = { id, dir: join(dir, `s${id}`), listen: `127.0.0.1:${port}`, peers, tickMs: 50, electionTick: 10, compactLogEntries: 60, dedupRotateMs: 1_000 };
-  const s = await Store.open(cfg, { clock: systemClock, timers: systemTimers, rng: new SeededRng(id), logger: silentLogger });
+  const s = await Store.open(cfg, { engine: await LevelEngine.open(cfg.dir), network: grpcStoreNetwork, clock: systemClock, timers: systemTimers, rng: new SeededRng(id), logger: silentLogger });
   peers.set(id, `127.0.0.1:${s.port}`);
   stores.set(id, s);
   return s;

@@ -1,0 +1,109 @@
+/**
+ * The in-memory twin of the store network: stores in one process reach each
+ * other through a shared registry of addresses, with the same asynchrony as a
+ * socket (every delivery is a later task, never a nested call). `cut` makes an
+ * address unreachable both ways, as a partition does: frames to it and from
+ * it are lost, new streams to it fail.
+ */
+import type { Timers } from '../runtime/index.js';
+import { UnavailableError } from '../common/index.js';
+import type { RaftStream } from './grpc.js';
+import type { StoreListener, StoreNetwork } from './store-network.js';
+import type { PdHandlers, StoreHandlers, WireKvRequest, WireKvResponse, WireSnapshotChunk } from './wire-types.js';
+
+interface Endpoint {
+  readonly handlers: StoreHandlers;
+  readonly pd: PdHandlers | undefined;
+  /** Streams opened to this endpoint, closed when it stops. */
+  readonly inbound: Set<() => void>;
+}
+
+export class LoopbackNetwork implements StoreNetwork {
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly cutOff = new Set<string>();
+  private nextPort = 40_000;
+
+  constructor(private readonly timers: Timers) {}
+
+  async serve(address: string, handlers: StoreHandlers, pd?: PdHandlers): Promise<StoreListener> {
+    const [host, portText] = address.split(':');
+    const port = Number(portText) === 0 ? this.nextPort++ : Number(portText);
+    const bound = `${host}:${port}`;
+    if (this.endpoints.has(bound)) throw new UnavailableError(`${bound} is already in use`);
+    const endpoint: Endpoint = { handlers, pd, inbound: new Set() };
+    this.endpoints.set(bound, endpoint);
+    return {
+      port,
+      close: () => {
+        if (this.endpoints.get(bound) !== endpoint) return;
+        this.endpoints.delete(bound);
+        for (const close of endpoint.inbound) close();
+      },
+    };
+  }
+
+  /** Partitions `address` off from everyone (true) or heals it (false). */
+  cut(address: string, off: boolean): void {
+    if (off) this.cutOff.add(address);
+    else this.cutOff.delete(address);
+  }
+
+  /** Whether a message from `from` (undefined: a client outside the stores) reaches `to` now. */
+  private reaches(to: string, from: string | undefined): boolean {
+    return !this.cutOff.has(to) && (from === undefined || !this.cutOff.has(from));
+  }
+
+  /** The network as the store serving at `self` sees it: what it sends is lost too while `self` is cut off. */
+  viewFrom(self: string): StoreNetwork {
+    return {
+      serve: (address, handlers, pd) => this.serve(address, handlers, pd),
+      openRaftStream: (address) => this.openRaftStream(address, self),
+      sendSnapshot: (address, chunks) => (this.cutOff.has(self) ? Promise.reject(new UnavailableError(`${self} is cut off`)) : this.sendSnapshot(address, chunks)),
+    };
+  }
+
+  /** `from` is the sender's own address when it is a store (a stream to or from a cut-off store carries nothing). */
+  openRaftStream(address: string, from?: string): RaftStream {
+    const closeFns: (() => void)[] = [];
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      endpoint?.inbound.delete(close);
+      // As a socket reports a reset: on a later task.
+      for (const fn of closeFns) this.timers.setImmediate(fn);
+    };
+    const endpoint = this.reaches(address, from) ? this.endpoints.get(address) : undefined;
+    if (endpoint) endpoint.inbound.add(close);
+    else this.timers.setImmediate(close);
+    return {
+      write: (fromStore, payload) => {
+        if (closed || !endpoint) return true;
+        const copy = payload.slice();
+        this.timers.setImmediate(() => {
+          if (!closed && this.endpoints.get(address) === endpoint && this.reaches(address, from)) endpoint.handlers.onRaftFrame(fromStore, copy);
+        });
+        return true;
+      },
+      onDrain: () => {},
+      onClose: (fn) => {
+        closeFns.push(fn);
+      },
+      close,
+    };
+  }
+
+  async sendSnapshot(address: string, chunks: AsyncIterable<WireSnapshotChunk>): Promise<void> {
+    const endpoint = this.endpoints.get(address);
+    if (!endpoint || !this.reaches(address, undefined)) throw new UnavailableError(`${address} is unreachable`);
+    await endpoint.handlers.snapshot(chunks);
+  }
+
+  /** A KV request from a client outside the stores, answered as the store's KV stream answers it. */
+  async kv(address: string, req: WireKvRequest): Promise<WireKvResponse> {
+    const endpoint = this.endpoints.get(address);
+    if (!endpoint || !this.reaches(address, undefined)) throw new UnavailableError(`${address} is unreachable`);
+    await new Promise<void>((r) => this.timers.setImmediate(r));
+    return endpoint.handlers.kvOne(req);
+  }
+}
