@@ -6,14 +6,14 @@ import { readFileSync } from 'node:fs';
 import { DbError } from '../common/index.js';
 import { Registry } from 'prom-client';
 import { createLogger, processRegistry, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
-import { Store } from '../store/index.js';
+import { Store, StoreHeartbeat } from '../store/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
 import { grpcStoreNetwork, PdClient } from '../transport/index.js';
 import { LevelEngine } from '../storage/index.js';
-import { resolveStoreId, StoreHeartbeat } from './store-heartbeat.js';
+import { resolveStoreId } from './store-id.js';
 
 export const STORE_HELP = `Usage: raftshard store --dir DIR --listen HOST:PORT --pd ADDR[,ADDR...] [--id N]
                        [--advertise HOST:PORT] [--metrics HOST:PORT] [--tick-ms MS]

@@ -10,8 +10,14 @@
  *   5. answers clients, advances.
  * Idle ranges quiesce (no ticks, no heartbeats); one liveness heartbeat per
  * store pair per tick lets quiesced followers notice a dead leader's store.
+ *
+ * The operations live by concern beside it: kv-service.ts (range-level KV
+ * requests), range-admin.ts (split, membership changes, sizes),
+ * snapshot-transfer.ts (send, receive, install), liveness.ts (silent peer
+ * stores), pd-heartbeat.ts (registration and heartbeats to the placement
+ * driver). All I/O goes through StoreDeps.
  */
-import { assert, BadRequestError, DbError, RangeNotFoundError, UnavailableError } from '../common/index.js';
+import { BadRequestError, RangeNotFoundError, UnavailableError } from '../common/index.js';
 import type { Rng } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { secondsSince } from '../runtime/index.js';
@@ -24,7 +30,9 @@ import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
 import { decodeGeneration, Replica } from './replica.js';
 import { handleKv } from './kv-service.js';
-import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
+import { PeerLiveness } from './liveness.js';
+import { rangeStateBounds } from './snapshot.js';
+import { receiveSnapshotAndStep, stageSnapshotInstall, streamSnapshot } from './snapshot-transfer.js';
 import { changeReplicas, splitRange } from './range-admin.js';
 import type { Message, Ready } from '../raft/index.js';
 import { sendableBeforePersist } from '../raft/index.js';
@@ -70,8 +78,8 @@ export class Store {
   private running = false;
   private tickTimer: { unref(): void } | undefined;
   private ticks = 0;
-  /** When each peer store was last heard from (monotonic ms). */
-  private readonly lastHeard = new Map<number, number>();
+  /** Which peer stores went silent (their quiesced ranges must wake). */
+  private readonly liveness: PeerLiveness;
   /** Replicas whose next heartbeats carry the quiesce flag. */
   private readonly quiescing = new Set<Replica>();
   port = 0;
@@ -99,6 +107,7 @@ export class Store {
     this.engine = deps.engine;
     this.peers = cfg.peers;
     this.rotateEveryTicks = Math.ceil((cfg.dedupRotateMs ?? 60_000) / cfg.tickMs);
+    this.liveness = new PeerLiveness(deps.clock, cfg.electionTick * cfg.tickMs);
     this.transport = new RaftTransport(
       cfg.id,
       (s) => this.peers.get(s),
@@ -116,7 +125,7 @@ export class Store {
       createReplica: (range, bootstrap) => this.createReplica(range, bootstrap),
       ranges: () => this.rangeStatuses(),
       transferLeader: (rangeId, toStore) => this.transferLeader(rangeId, toStore),
-      snapshot: (chunks) => this.onSnapshot(chunks),
+      snapshot: (chunks) => receiveSnapshotAndStep(this, chunks),
       split: (req) => splitRange(this, req),
       changeReplicas: (req) => changeReplicas(this, req),
     };
@@ -237,7 +246,7 @@ export class Store {
       if (!r.raw.hasReady()) continue;
       const rd = r.raw.ready();
       r.storage.stage(batch, rd);
-      if (rd.snapshot) await this.stageSnapshotInstall(r, rd, batch);
+      if (rd.snapshot) await stageSnapshotInstall(this.engine, r, rd, batch);
       entries += rd.entries.length;
       work.push([r, rd]);
     }
@@ -342,7 +351,7 @@ export class Store {
     const quiesce = this.quiescing.has(r);
     for (const msg of msgs) {
       if (msg.kind === 'snap') {
-        this.streamSnapshot(r, msg);
+        streamSnapshot(this, r, msg);
         continue;
       }
       const item: RangeMessage = { rangeId: r.rangeId, quiesce: quiesce && msg.kind === 'heartbeat', msg };
@@ -355,76 +364,6 @@ export class Store {
   }
 
   // ---- snapshots and log compaction ---------------------------------------------------
-
-  /**
-   * Streams a snapshot of the range at its applied index (not the index the
-   * core named: our engine holds the state at `applied`, and the follower's
-   * reply moves the leader's view of it forward either way).
-   */
-  private streamSnapshot(r: Replica, msg: Message): void {
-    const to = msg.to;
-    if (r.sendingSnapshotTo.has(to)) return;
-    const term = r.storage.term(r.applied);
-    const address = this.peers.get(storeOfReplica(to));
-    // A learner whose addition is not applied here yet would receive a descriptor without itself: wait for the apply.
-    if (term === undefined || !address || !r.desc.current.replicas.some((rep) => rep.replicaId === to)) {
-      r.raw.reportSnapshot(to, false);
-      return;
-    }
-    const meta = { index: r.applied, term, conf: r.raw.confStateAt(r.applied) };
-    const chunks = snapshotChunks(this.engine, this.cfg.id, r.desc.current, msg, meta);
-    r.sendingSnapshotTo.add(to);
-    this.metrics.snapshotsSent++;
-    this.deps.logger.info({ range: r.rangeId, to: storeOfReplica(to), index: meta.index }, 'streaming snapshot');
-    this.deps.network.sendSnapshot(address, chunks).then(
-      () => this.snapshotSent(r, to, true),
-      (err: Error) => {
-        this.deps.logger.warn({ range: r.rangeId, to: storeOfReplica(to), err: err.message }, 'snapshot failed');
-        this.snapshotSent(r, to, false);
-      },
-    );
-  }
-
-  private snapshotSent(r: Replica, to: number, ok: boolean): void {
-    r.sendingSnapshotTo.delete(to);
-    r.raw.reportSnapshot(to, ok);
-    this.markDirty(r);
-  }
-
-  private async onSnapshot(chunks: AsyncIterable<import('../transport/index.js').WireSnapshotChunk>): Promise<void> {
-    const snap = await receiveSnapshot(chunks);
-    const r = this.replicas.get(snap.item.rangeId);
-    if (!r || snap.item.msg.to !== r.replicaId) throw new RangeNotFoundError(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
-    if (snap.item.msg.kind !== 'snap') throw new DbError('BAD_SNAPSHOT', 'not a snapshot');
-    if (!snap.desc.replicas.some((rep) => rep.replicaId === r.replicaId)) throw new DbError('BAD_SNAPSHOT', `snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
-    const index = snap.item.msg.snapshot.meta.index;
-    // The data of a snapshot Raft still holds pending stays until Raft accepts a newer one.
-    const previous = r.incomingSnapshot;
-    const installed = new Promise<void>((resolve, reject) => {
-      r.incomingSnapshot = { index, desc: snap.desc, pairs: snap.pairs, done: { resolve, reject } };
-    });
-    r.wake();
-    r.raw.step(snap.item.msg);
-    this.markDirty(r);
-    // Refused by Raft (we already have that much): nothing to install; the reply tells the leader.
-    if (r.raw.pendingSnapshotIndex() !== index) {
-      r.incomingSnapshot = previous;
-      return;
-    }
-    previous?.done.reject(new UnavailableError('superseded by a newer snapshot'));
-    await installed;
-  }
-
-  /** Replaces the range's state with the received snapshot, in the batch persisting the Raft snapshot. */
-  private async stageSnapshotInstall(r: Replica, rd: Ready, batch: WriteBatch): Promise<void> {
-    const incoming = r.incomingSnapshot;
-    const index = rd.snapshot!.meta.index;
-    assert(incoming !== undefined && incoming.index === index, () => `range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
-    for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of this.engine.range(b.gte, b.lt)) batch.del(k);
-    for (const [k, v] of incoming.pairs) batch.put(k, v);
-    batch.put(keys.applyStateKey(r.rangeId), encodeApplyState(index));
-    batch.put(keys.rangeDescriptorKey(r.rangeId), encodeDescriptor(incoming.desc));
-  }
 
   /** Log compaction (Raft §7) requested by the tick, staged into this turn's batch. */
   private stageCompactions(dirty: Replica[], batch: WriteBatch): [Replica, import('../raft/index.js').SnapshotMeta][] {
@@ -449,7 +388,7 @@ export class Store {
       this.metrics.malformedFrames++;
       return;
     }
-    this.lastHeard.set(from, this.deps.clock.monotonic());
+    this.liveness.heardFrom(from);
     this.transport.heardFrom(from);
     for (const item of items) {
       this.metrics.messagesIn++;
@@ -496,9 +435,7 @@ export class Store {
 
   /** A quiesced follower whose leader's store went silent must resume elections. */
   private wakeFollowersOfSilentStores(): void {
-    const now = this.deps.clock.monotonic();
-    const deadAfter = this.cfg.electionTick * this.cfg.tickMs;
-    const silent = new Set([...this.peers.keys()].filter((s) => s !== this.cfg.id && now - (this.lastHeard.get(s) ?? 0) > deadAfter));
+    const silent = this.liveness.silent(this.peers.keys(), this.cfg.id);
     if (silent.size === 0) return;
     for (const r of this.replicas.values()) {
       if (r.quiesced && silent.has(r.leaderStore())) {

@@ -1,39 +1,24 @@
 /**
- * A store's link to the placement driver: registration (the PD allocates an
- * id when none is given; it is kept in the data directory), then a heartbeat
- * per second with the descriptors of the ranges it leads and of those that
- * changed, and every tenth second a full report: every replica, with the
- * approximate size of the ranges it leads. The answers bring the addresses of the other stores
- * (so a store that joins can reach everyone) and the replicas to destroy
- * (removed from their range while this store was away).
+ * A store's link to the placement driver: registration (refused with
+ * STORE_REFUSED when the store lost the data its replicas had), then a
+ * heartbeat per second with the descriptors of the ranges it leads and of
+ * those that changed, and every tenth second a full report: every replica,
+ * with the approximate size of the ranges it leads. The answers bring the
+ * addresses of the other stores (so a store that joins can reach everyone)
+ * and the replicas to destroy (removed from their range while this store was
+ * away).
  */
-import { existsSync, mkdirSync, openSync, readFileSync, writeSync, fsyncSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
 import { DbError } from '../common/index.js';
-import type { Logger, Timers } from '../runtime/index.js';
-import type { Store } from '../store/index.js';
-import { leaderStats } from '../store/index.js';
-import type { PdClient, WireRangeStat } from '../transport/index.js';
 import type { RangeDescriptor } from '../common/index.js';
+import type { Logger, Timers } from '../runtime/index.js';
+import type { PdClient, WireRangeStat } from '../transport/index.js';
+import { leaderStats } from './range-admin.js';
+import type { Store } from './store.js';
 
 /** Every tenth heartbeat is full: all replicas, freshly sized (sizing scans the range). */
 const SIZE_EVERY = 10;
 
 const epochOf = (r: RangeDescriptor) => `${r.epoch.version}/${r.epoch.confVer}`;
-
-/** The store id: the flag's, else the one kept in `dir`, else a new one from the PD (then kept). */
-export async function resolveStoreId(pd: PdClient, dir: string, flagId: number, address: string): Promise<number> {
-  const file = join(dir, 'STORE_ID');
-  if (flagId !== 0) return flagId;
-  if (existsSync(file)) return Number(readFileSync(file, 'utf8').trim());
-  const { id } = await pd.call('RegisterStore', { id: 0, address, pid: process.pid, fresh: true }, 60_000);
-  mkdirSync(dir, { recursive: true });
-  const fd = openSync(file, 'w');
-  writeSync(fd, `${id}\n`);
-  fsyncSync(fd);
-  closeSync(fd);
-  return id;
-}
 
 export class StoreHeartbeat {
   private beats = 0;
