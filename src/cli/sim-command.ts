@@ -2,12 +2,13 @@
  * `raftshard sim`: runs seeds of the deterministic simulator and reports
  * failures with the command that replays them.
  */
-import { replayCommand, runSeed } from '../sim/index.js';
+import { clusterReplayCommand, replayCommand, runClusterSeed, runSeed } from '../sim/index.js';
 import type { SimOptions } from '../sim/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 
 export const SIM_HELP = `Usage: raftshard sim [--seeds N] [--start S] [--steps K] [--nodes M] [--verbose]
+       raftshard sim --cluster [--seeds N] [--start S] [--stores M] [--verbose]
 
 Runs seeds S..S+N-1 of the deterministic Raft simulator: a cluster of the real
 core with a simulated clock, disk and network, under a nemesis that drops,
@@ -17,7 +18,16 @@ Safety is checked after every tick; then the faults heal and every pending
 client operation must complete; finally the client history must be
 linearizable. The same seed replays bit for bit.
 
+With --cluster, the whole-cluster simulator instead: real store processes
+(the code \`raftshard store\` runs) over an in-memory network and disks and a
+simulated clock, clients retrying through the range leaders as the gateway
+does, and a nemesis that cuts stores off and crashes and restarts them; once
+healed every client must finish, and the history must be linearizable. Each
+seed prints a digest of its run: the same seed gives the same digest.
+
 Options:
+  --cluster     the whole-cluster simulator (see above)
+  --stores M    stores in a cluster run (default 3)
   --seeds N     how many seeds (default 100)
   --start S     first seed (default 1)
   --steps K     ticks of the fault phase per seed (default 2000)
@@ -33,11 +43,14 @@ export const SIM_OPTIONS = {
   steps: { type: 'string' },
   nodes: { type: 'string' },
   verbose: { type: 'boolean' },
+  cluster: { type: 'boolean' },
+  stores: { type: 'string' },
 } as const satisfies OptionSpec;
 
-export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number {
+export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number | Promise<number> {
   const seeds = intFlag(values, 'seeds', 100, 1);
   const start = intFlag(values, 'start', 1);
+  if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.verbose === true);
   const overrides: Partial<SimOptions> = {};
   if (values.steps !== undefined) (overrides as { steps: number }).steps = intFlag(values, 'steps', 2000, 1);
   if (values.nodes !== undefined) (overrides as { nodes: number }).nodes = intFlag(values, 'nodes', 3, 1);
@@ -58,6 +71,24 @@ export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number {
     }
   }
   if (seeds >= 100 && process.stderr.isTTY) process.stderr.write('\n');
+  console.log(`sim: ${seeds} seeds, ${failures} failures`);
+  return failures > 0 ? 1 : 0;
+}
+
+async function clusterSeeds(seeds: number, start: number, stores: number, verbose: boolean): Promise<number> {
+  let failures = 0;
+  for (let i = 0; i < seeds; i++) {
+    const seed = start + i;
+    const r = await runClusterSeed(seed, { stores });
+    if (!r.ok) {
+      failures++;
+      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}`);
+    } else if (verbose) {
+      console.log(`ok seed ${seed} digest ${r.digest}: ${JSON.stringify(r.stats)}`);
+    }
+    if (process.stderr.isTTY) process.stderr.write(`\rsim: ${i + 1}/${seeds} cluster seeds, ${failures} failures`);
+  }
+  if (process.stderr.isTTY) process.stderr.write('\n');
   console.log(`sim: ${seeds} seeds, ${failures} failures`);
   return failures > 0 ? 1 : 0;
 }

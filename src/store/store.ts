@@ -63,6 +63,8 @@ export interface StoreDeps {
   readonly timers: Timers;
   readonly rng: Rng;
   readonly logger: Logger;
+  /** A storage failure in the event loop: the process must stop (default: exit 70). The simulator records it instead. */
+  readonly fatal?: (err: unknown) => void;
 }
 
 export class Store {
@@ -228,7 +230,8 @@ export class Store {
     } catch (err) {
       // Storage failed: continuing could acknowledge writes that are not durable.
       this.deps.logger.fatal({ err }, 'store event loop failed; exiting');
-      process.exit(70);
+      if (this.deps.fatal) this.deps.fatal(err);
+      else process.exit(70);
     } finally {
       this.running = false;
     }

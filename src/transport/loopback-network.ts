@@ -6,7 +6,7 @@
  * it are lost, new streams to it fail.
  */
 import type { Timers } from '../runtime/index.js';
-import { UnavailableError } from '../common/index.js';
+import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { RaftStream } from './grpc.js';
 import type { StoreListener, StoreNetwork } from './store-network.js';
 import type { PdHandlers, StoreHandlers, WireKvRequest, WireKvResponse, WireSnapshotChunk } from './wire-types.js';
@@ -40,6 +40,14 @@ export class LoopbackNetwork implements StoreNetwork {
         for (const close of endpoint.inbound) close();
       },
     };
+  }
+
+  /** The process serving at `address` died: its endpoint goes, and with it every stream into it. */
+  crash(address: string): void {
+    const endpoint = this.endpoints.get(address);
+    if (!endpoint) return;
+    this.endpoints.delete(address);
+    for (const close of endpoint.inbound) close();
   }
 
   /** Partitions `address` off from everyone (true) or heals it (false). */
@@ -104,6 +112,9 @@ export class LoopbackNetwork implements StoreNetwork {
     const endpoint = this.endpoints.get(address);
     if (!endpoint || !this.reaches(address, undefined)) throw new UnavailableError(`${address} is unreachable`);
     await new Promise<void>((r) => this.timers.setImmediate(r));
-    return endpoint.handlers.kvOne(req);
+    const res = await endpoint.handlers.kvOne(req);
+    // Cut off meanwhile: the answer is lost on the way back.
+    if (!this.reaches(address, undefined)) throw new OutcomeUnknownError(`${address} was cut off before it answered`);
+    return res;
   }
 }
