@@ -106,6 +106,26 @@ describe('raftshard local over HTTP', () => {
     expect((await call('GET', '/health')).json).toMatchObject({ ok: true });
   });
 
+  it('without a quorum: a write answers 504 OUTCOME_UNKNOWN, a read 503 UNAVAILABLE with Retry-After; back with a quorum, the write is settled either way', async () => {
+    expect((await call('PUT', '/kv/fate', { value: 'before' })).status).toBe(200);
+    const paused = [2, 3].map(storePid);
+    for (const pid of paused) process.kill(pid, 'SIGSTOP');
+    try {
+      const [put, get] = await Promise.all([
+        fetch(`${url}/kv/fate`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'after' }) }),
+        fetch(`${url}/kv/fate`),
+      ]);
+      expect({ status: put.status, json: await put.json() }).toMatchObject({ status: 504, json: { code: 'OUTCOME_UNKNOWN' } });
+      expect({ status: get.status, json: await get.json() }).toMatchObject({ status: 503, json: { code: 'UNAVAILABLE' } });
+      expect(get.headers.get('retry-after')).not.toBeNull();
+    } finally {
+      for (const pid of paused) process.kill(pid, 'SIGCONT');
+    }
+    const settled = await call('GET', '/kv/fate');
+    expect(settled.status).toBe(200);
+    expect(['before', 'after']).toContain(settled.json.value);
+  }, 40_000);
+
   it('stays linearizable while stores are killed (-9) and paused (SIGSTOP/SIGCONT)', async () => {
     const history: Operation<KvCommand, KvResult>[] = [];
     const t0 = performance.now();
