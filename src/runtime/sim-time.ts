@@ -6,7 +6,9 @@
  * operations resolve as microtasks), so nothing depends on real time.
  *
  * `scope()` hands each simulated process its own Timers: killing the scope (a
- * crash) drops every timer the process armed.
+ * crash) drops every timer the process armed; pausing it (SIGSTOP, a long GC)
+ * holds its due events while the clock runs on, and resuming fires them at
+ * once, as a process that wakes up finds its timers overdue.
  */
 import type { Clock, Timers } from './clock.js';
 
@@ -22,6 +24,8 @@ interface TimerEvent {
 
 interface TimerScope {
   dead: boolean;
+  /** Paused (SIGSTOP): its due events wait here, in order, until it resumes. */
+  parked: TimerEvent[] | undefined;
 }
 
 const handle = (e: TimerEvent) => ({ unref: () => {}, event: e });
@@ -45,8 +49,8 @@ export class SimScheduler implements Clock {
   }
 
   /** Timers whose events all die with `kill()`. */
-  scope(): Timers & { kill(): void } {
-    const scope: TimerScope = { dead: false };
+  scope(): Timers & { kill(): void; pause(): void; resume(): void } {
+    const scope: TimerScope = { dead: false, parked: undefined };
     const arm = (fn: () => void, ms: number, every: number | undefined) => handle(this.arm(fn, ms, every, scope));
     const cancel = (h: unknown) => {
       const e = eventOf(h);
@@ -60,6 +64,18 @@ export class SimScheduler implements Clock {
       setImmediate: (fn) => void arm(fn, 0, undefined),
       kill: () => {
         scope.dead = true;
+      },
+      pause: () => {
+        scope.parked ??= [];
+      },
+      resume: () => {
+        const parked = scope.parked ?? [];
+        scope.parked = undefined;
+        for (const e of parked) {
+          e.at = this.time;
+          e.seq = this.seq++;
+          this.push(e);
+        }
       },
     };
   }
@@ -75,6 +91,10 @@ export class SimScheduler implements Clock {
     while (this.heap.length > 0 && this.heap[0].at <= until && !done()) {
       const e = this.pop();
       if (e.cancelled || e.scope.dead) continue;
+      if (e.scope.parked) {
+        e.scope.parked.push(e);
+        continue;
+      }
       this.time = e.at;
       this.steps++;
       if (e.every !== undefined) {

@@ -9,13 +9,17 @@
  * A run: clients do get/put/delete/cas on a few keys spread over several
  * ranges, through the range leaders with request ids and retries, as the
  * gateway does; a nemesis cuts stores off (both ways), heals them, crashes
- * stores (losing the process, keeping the disk) and restarts them. Then
+ * stores (losing the process, keeping the disk) and restarts them, and pauses
+ * stores (SIGSTOP: timers held while the clock runs on, what is sent to them
+ * meanwhile lost) and resumes them. Then
  * everything heals and every client must finish within a bound; a final read
  * of every key joins the history, which must be linearizable.
  *
  * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
- * the gateway's router, splits and moves, one-way partitions, message delay and
- * duplication, slow or failing fsyncs, paused processes.
+ * the gateway's router, splits and moves, one-way partitions, message
+ * duplication (the streams are TCP's: delayed and in order, lost only when cut),
+ * slow or failing fsyncs; a pause loses what is sent to the
+ * paused store instead of delivering it late.
  */
 import { createHash } from 'node:crypto';
 import type { RangeDescriptor } from '../common/index.js';
@@ -48,7 +52,7 @@ export interface ClusterSimResult {
   readonly failure?: string;
   /** A hash of the client history and the number of scheduled events: equal for equal seeds. */
   readonly digest: string;
-  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; events: number };
+  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; events: number };
 }
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -68,8 +72,10 @@ interface SimStore {
   readonly address: string;
   readonly disk: CrashableDisk;
   store: Store | undefined;
-  timers: (Timers & { kill(): void }) | undefined;
+  timers: (Timers & { kill(): void; pause(): void; resume(): void }) | undefined;
   cut: boolean;
+  /** SIGSTOP: its timers wait while the clock runs on; what is sent to it meanwhile is lost. */
+  paused: boolean;
 }
 
 export class ClusterSim {
@@ -88,19 +94,21 @@ export class ClusterSim {
   private logical = 0;
   private stopClients = false;
   private fatal: string | undefined;
-  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, events: 0 };
+  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, events: 0 };
 
   constructor(readonly opts: ClusterSimOptions) {
     const root = new SeededRng(opts.seed);
     this.rng = root.fork();
     this.nemesisRng = root.fork();
     this.world = this.time.scope();
-    this.network = new LoopbackNetwork(this.world);
+    const wire = root.fork();
+    // Mostly a few milliseconds on the wire, now and then a long stall.
+    this.network = new LoopbackNetwork(this.world, () => (wire.chance(0.005) ? 100 + wire.int(500) : 1 + wire.int(8)));
     const ids = Array.from({ length: opts.stores }, (_, i) => i + 1);
     for (const id of ids) {
       const address = `10.0.0.${id}:7000`;
       this.peers.set(id, address);
-      this.stores.set(id, { id, address, disk: new CrashableDisk(), store: undefined, timers: undefined, cut: false });
+      this.stores.set(id, { id, address, disk: new CrashableDisk(), store: undefined, timers: undefined, cut: false, paused: false });
     }
     // Each range on three consecutive stores, so that with more stores the ranges spread.
     this.ranges = rangesFromSplits(SPLITS, ids.slice(0, 3)).map((d, i) => ({
@@ -171,27 +179,35 @@ export class ClusterSim {
     const act = () => {
       if (this.time.monotonic() >= this.opts.faultMs) return;
       const all = [...this.stores.values()];
-      const impaired = all.filter((s) => s.cut || s.timers === undefined);
-      const healthy = all.filter((s) => !s.cut && s.timers !== undefined);
+      const impaired = all.filter((s) => s.cut || s.paused || s.timers === undefined);
+      const healthy = all.filter((s) => !s.cut && !s.paused && s.timers !== undefined);
       // A minority at a time, mostly, so that the run makes progress; now and then a majority, to see it recover.
       const budget = Math.floor((all.length - 1) / 2) + (r.chance(0.1) ? 1 : 0);
-      switch (r.int(5)) {
+      // A healthy store to strike, while the budget allows.
+      const victim = () => (impaired.length < budget && healthy.length > 0 ? r.pick(healthy) : undefined);
+      switch (r.int(6)) {
         case 0:
-        case 1:
-          if (impaired.length < budget && healthy.length > 0) {
-            const victim = r.pick(healthy);
-            victim.cut = true;
-            this.network.cut(victim.address, true);
-            this.stats.cuts++;
+        case 1: {
+          const v = victim();
+          if (v) this.cutOff(v);
+          break;
+        }
+        case 5: {
+          const v = victim();
+          if (v) {
+            this.pause(v);
+            this.world.setTimeout(() => this.resume(v), 200 + r.int(4_000));
           }
           break;
-        case 2:
-          if (impaired.length < budget && healthy.length > 0) {
-            const victim = r.pick(healthy);
-            this.crash(victim);
-            this.world.setTimeout(() => this.restart(victim), 300 + r.int(3_000));
+        }
+        case 2: {
+          const v = victim();
+          if (v) {
+            this.crash(v);
+            this.world.setTimeout(() => this.restart(v), 300 + r.int(3_000));
           }
           break;
+        }
         default: {
           const cut = all.filter((s) => s.cut);
           if (cut.length > 0) this.heal(r.pick(cut));
@@ -208,15 +224,36 @@ export class ClusterSim {
     this.start(s, false).catch((err: unknown) => (this.fatal = `store ${s.id} failed to restart: ${err instanceof Error ? err.message : String(err)}`));
   }
 
+  private cutOff(s: SimStore): void {
+    s.cut = true;
+    this.network.cut(s.address, true);
+    this.stats.cuts++;
+  }
+
   private heal(s: SimStore): void {
     s.cut = false;
-    this.network.cut(s.address, false);
+    if (!s.paused) this.network.cut(s.address, false);
+  }
+
+  private pause(s: SimStore): void {
+    s.paused = true;
+    s.timers!.pause();
+    this.network.cut(s.address, true);
+    this.stats.pauses++;
+  }
+
+  private resume(s: SimStore): void {
+    if (!s.paused) return;
+    s.paused = false;
+    s.timers?.resume();
+    if (!s.cut) this.network.cut(s.address, false);
   }
 
   /** Heals every fault, waits for the clients, and reads every key once more. */
   private async healAndFinish(): Promise<string | undefined> {
     for (const s of this.stores.values()) {
       if (s.cut) this.heal(s);
+      this.resume(s);
       if (s.timers === undefined) await this.start(s, false);
     }
     this.stopClients = true;

@@ -23,7 +23,17 @@ export class LoopbackNetwork implements StoreNetwork {
   private readonly cutOff = new Set<string>();
   private nextPort = 40_000;
 
-  constructor(private readonly timers: Timers) {}
+  constructor(
+    private readonly timers: Timers,
+    /** Milliseconds each message spends on the wire (the simulator draws it from its seed); default: the next task. */
+    private readonly latency?: () => number,
+  ) {}
+
+  /** Runs `fn` once a message sent now arrives. */
+  private afterLatency(fn: () => void): void {
+    if (this.latency) this.timers.setTimeout(fn, this.latency());
+    else this.timers.setImmediate(fn);
+  }
 
   async serve(address: string, handlers: StoreHandlers, pd?: PdHandlers): Promise<StoreListener> {
     const [host, portText] = address.split(':');
@@ -82,14 +92,21 @@ export class LoopbackNetwork implements StoreNetwork {
       for (const fn of closeFns) this.timers.setImmediate(fn);
     };
     const endpoint = this.reaches(address, from) ? this.endpoints.get(address) : undefined;
+    const inFlight: Uint8Array[] = [];
     if (endpoint) endpoint.inbound.add(close);
     else this.timers.setImmediate(close);
     return {
       write: (fromStore, payload) => {
         if (closed || !endpoint) return true;
-        const copy = payload.slice();
-        this.timers.setImmediate(() => {
-          if (!closed && this.endpoints.get(address) === endpoint && this.reaches(address, from)) endpoint.handlers.onRaftFrame(fromStore, copy);
+        const frame = payload.slice();
+        inFlight.push(frame);
+        // A stream keeps its order: a frame that arrives delivers every frame sent before it first.
+        this.afterLatency(() => {
+          while (inFlight.length > 0) {
+            const next = inFlight.shift()!;
+            if (!closed && this.endpoints.get(address) === endpoint && this.reaches(address, from)) endpoint.handlers.onRaftFrame(fromStore, next);
+            if (next === frame) break;
+          }
         });
         return true;
       },
@@ -111,8 +128,9 @@ export class LoopbackNetwork implements StoreNetwork {
   async kv(address: string, req: WireKvRequest): Promise<WireKvResponse> {
     const endpoint = this.endpoints.get(address);
     if (!endpoint || !this.reaches(address, undefined)) throw new UnavailableError(`${address} is unreachable`);
-    await new Promise<void>((r) => this.timers.setImmediate(r));
+    await new Promise<void>((r) => this.afterLatency(r));
     const res = await endpoint.handlers.kvOne(req);
+    await new Promise<void>((r) => this.afterLatency(r));
     // Cut off meanwhile: the answer is lost on the way back.
     if (!this.reaches(address, undefined)) throw new OutcomeUnknownError(`${address} was cut off before it answered`);
     return res;
