@@ -42,6 +42,13 @@ export class ByteWriter {
     this.length += 8;
   }
 
+  /** A timestamp (or any u64) as a bigint. */
+  ts(v: bigint): void {
+    this.ensure(8);
+    this.view.setBigUint64(this.length, v);
+    this.length += 8;
+  }
+
   /** Length-prefixed bytes. */
   bytes(b: Uint8Array): void {
     this.u32(b.byteLength);
@@ -88,6 +95,13 @@ export class ByteReader {
     const hi = this.view.getUint32(this.at);
     if (hi >= 0x20_0000) throw this.malformed(`integer beyond 2^53 at byte ${this.at}`);
     const v = hi * 0x1_0000_0000 + this.view.getUint32(this.at + 4);
+    this.at += 8;
+    return v;
+  }
+
+  ts(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.at);
     this.at += 8;
     return v;
   }

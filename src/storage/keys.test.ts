@@ -12,7 +12,7 @@ import {
   dedupGenerationKey,
   describeKey,
   encodeUserKey,
-  lockKey,
+  metaKey,
   raftGroupBounds,
   raftHardStateKey,
   raftLogBounds,
@@ -59,7 +59,7 @@ describe('user keys (memcomparable)', () => {
         if (t1 !== t2) expect(cmp(dataKey(a, t1), dataKey(a, t2))).toBe(t1 > t2 ? -1 : 1);
         if (cmp(a, b) !== 0) expect(cmp(dataKey(a, t1), dataKey(b, t2))).toBe(cmp(a, b));
         if (cmp(a, b) !== 0) expect(cmp(writeKey(a, t1), writeKey(b, t2))).toBe(cmp(a, b));
-        expect(cmp(lockKey(a), lockKey(b))).toBe(cmp(a, b));
+        expect(cmp(metaKey(a), metaKey(b))).toBe(cmp(a, b));
         expect(decodeVersionedKey(dataKey(a, t1))).toEqual({ userKey: a, ts: t1 });
         expect(decodeVersionedKey(writeKey(a, t1))).toEqual({ userKey: a, ts: t1 });
       }),

@@ -10,9 +10,10 @@
  *   0x01 group:u64 0x04               apply state (applied index; written in the batch that applies)
  *   0x01 group:u64 0x05               range descriptor
  *   0x01 group:u64 0x06 gen:u32 requestId  result of an applied write (exactly-once retries)
- *   0x02 mc(userKey) ~ts:u64          MVCC data: the value of userKey written at ts
- *   0x03 mc(userKey)                  Percolator lock column (Percolator §2.2)
- *   0x04 mc(userKey) ~commitTs:u64    Percolator write column
+ *   0x02 mc(userKey) ~startTs:u64     MVCC data: a long value written by the transaction started at startTs
+ *   0x03 mc(userKey)                  key metadata: the Percolator lock (Percolator §2.2) and the newest
+ *                                     committed version, as CockroachDB keeps intents in MVCCMetadata
+ *   0x04 mc(userKey) ~commitTs:u64    Percolator write column: every version and rollback record
  *
  * Integers are big-endian so keys sort numerically and one group's keys are
  * contiguous and ordered (its log by index). mc() is a memcomparable escape
@@ -35,7 +36,7 @@ export const RAFT_PREFIX = 0x01;
 /** The store's identity, written when its data directory is first used (TiKV's StoreIdent). */
 export const storeIdentKey = (): Uint8Array => Uint8Array.of(LOCAL_PREFIX, 0x01);
 export const DATA_PREFIX = 0x02;
-export const LOCK_PREFIX = 0x03;
+export const META_PREFIX = 0x03;
 export const WRITE_PREFIX = 0x04;
 
 const HARD_STATE = 0x01;
@@ -210,7 +211,10 @@ function withTimestamp(prefix: number, userKey: Uint8Array, ts: bigint): Uint8Ar
 
 export const dataKey = (userKey: Uint8Array, ts: bigint): Uint8Array => withTimestamp(DATA_PREFIX, userKey, ts);
 export const writeKey = (userKey: Uint8Array, commitTs: bigint): Uint8Array => withTimestamp(WRITE_PREFIX, userKey, commitTs);
-export const lockKey = (userKey: Uint8Array): Uint8Array => encodeUserKey(userKey, LOCK_PREFIX).buf;
+export const metaKey = (userKey: Uint8Array): Uint8Array => encodeUserKey(userKey, META_PREFIX).buf;
+
+/** The user key of a metadata key. */
+export const userKeyOfMeta = (buf: Uint8Array): Uint8Array => decodeUserKey(buf, 1).key;
 
 /** Splits a data or write key into its user key and timestamp; a malformed key is corruption. */
 export function decodeVersionedKey(buf: Uint8Array): { userKey: Uint8Array; ts: bigint } {
@@ -221,12 +225,25 @@ export function decodeVersionedKey(buf: Uint8Array): { userKey: Uint8Array; ts: 
   return { userKey: key, ts };
 }
 
-/** [gte, lt) of the data keys of user keys in [start, end) (an empty end = unbounded). */
-export function dataBounds(start: Uint8Array, end: Uint8Array): KeyBounds {
-  // Without its terminator, mc(k) sorts below every mc(k') ts with k' >= k and above every one with k' < k.
-  const gte = encodeUserKey(start, DATA_PREFIX).buf.subarray(0, -2);
-  const lt = end.length === 0 ? Uint8Array.of(DATA_PREFIX + 1) : encodeUserKey(end, DATA_PREFIX).buf.subarray(0, -2);
+/** [gte, lt) of the keys of one column for user keys in [start, end) (an empty end = unbounded). */
+function columnBounds(prefix: number, start: Uint8Array, end: Uint8Array): KeyBounds {
+  // Without its terminator, mc(k) sorts below every mc(k') [ts] with k' >= k and above every one with k' < k.
+  const gte = encodeUserKey(start, prefix).buf.subarray(0, -2);
+  const lt = end.length === 0 ? Uint8Array.of(prefix + 1) : encodeUserKey(end, prefix).buf.subarray(0, -2);
   return { gte, lt };
+}
+
+export const dataBounds = (start: Uint8Array, end: Uint8Array): KeyBounds => columnBounds(DATA_PREFIX, start, end);
+export const metaBounds = (start: Uint8Array, end: Uint8Array): KeyBounds => columnBounds(META_PREFIX, start, end);
+export const writeBounds = (start: Uint8Array, end: Uint8Array): KeyBounds => columnBounds(WRITE_PREFIX, start, end);
+
+/** [gte, lt) of one user key's write records with commitTs <= ts, newest first. */
+export function writesAtOrBelow(userKey: Uint8Array, ts: bigint): KeyBounds {
+  const { buf, end } = encodeUserKey(userKey, WRITE_PREFIX);
+  // mc(k) ends in 0x00 0x01: with 0x02 instead it sorts right after every timestamp of k.
+  const lt = buf.slice(0, end);
+  lt[end - 1] = 0x02;
+  return { gte: writeKey(userKey, ts), lt };
 }
 
 // ---- naming keys in errors ----------------------------------------------------
@@ -248,7 +265,7 @@ export function describeKey(key: Uint8Array): string {
     if (key.length === LOG_KEY_BYTES && key[9] === LOG_ENTRY) return `log entry ${raftLogIndex(key)} of group ${group}`;
     if (key[9] === DEDUP) return `write result ${hex(key.subarray(GROUP_KEY_BYTES))} of group ${group}`;
   }
-  const column = { [DATA_PREFIX]: 'data', [LOCK_PREFIX]: 'lock', [WRITE_PREFIX]: 'write' }[key[0]];
+  const column = { [DATA_PREFIX]: 'data', [META_PREFIX]: 'metadata', [WRITE_PREFIX]: 'write' }[key[0]];
   return column ? `${column} key ${hex(key)}` : `key ${hex(key)}`;
 }
 
