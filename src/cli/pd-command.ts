@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DbError, UnavailableError } from '../common/index.js';
-import { DEFAULT_PD_CONFIG, PlacementDriver } from '../pd/index.js';
+import { DEFAULT_PD_CONFIG, PD_RANGE_ID, PlacementDriver, StorePdGroup } from '../pd/index.js';
 import type { PdConfig } from '../pd/index.js';
 import { rangesFromSplits } from '../replica/index.js';
 import { Registry } from 'prom-client';
@@ -18,7 +18,7 @@ import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
 import { serveMetrics } from './metrics-server.js';
-import { PD_RANGE_ID, StorePdGroup } from './pd-meta.js';
+import { storePdRangeHost } from './pd-range-host.js';
 import { parsePeers } from './store-command.js';
 
 export const PD_HELP = `Usage: raftshard pd --id N --peers ID=HOST:PORT,... [--dir DIR] [--listen HOST:PORT]
@@ -103,7 +103,7 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   await store.claimDataDir();
   // Every member creates the same group; on later starts this is a no-op.
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
-  const group = new StorePdGroup(store, id);
+  const group = new StorePdGroup(storePdRangeHost(store), id);
   pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger }, (address) => new PdMemberClient(address));
   const metricsAddr = values.metrics ?? file.metrics;
   // The PD member's own store (hosting the PD group) and the placement driver: one registry each.

@@ -2,7 +2,7 @@
  * What the placement driver needs of its own Raft group: a small replicated,
  * linearizable key-value map, and this member's view of who leads. The cli
  * wires it to a range hosted by the same store code that hosts user ranges
- * (see src/cli/pd-meta.ts), so the PD runs on the same core and storage.
+ * (see meta-group.ts), so the PD runs on the same core and storage.
  */
 export interface PdGroup {
   /** This member's id (1..n). */

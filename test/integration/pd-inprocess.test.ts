@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PD_RANGE_ID, StorePdGroup } from '../../src/cli/pd-meta.js';
-import { DEFAULT_PD_CONFIG, PlacementDriver } from '../../src/pd/index.js';
+import { storePdRangeHost } from '../../src/cli/pd-range-host.js';
+import { DEFAULT_PD_CONFIG, PD_RANGE_ID, PlacementDriver, StorePdGroup } from '../../src/pd/index.js';
 import type { PdConfig } from '../../src/pd/index.js';
 import { physicalOf } from '../../src/common/index.js';
 import { rangesFromSplits } from '../../src/replica/index.js';
@@ -62,7 +62,7 @@ async function startMember(id: number): Promise<Member> {
     handlers,
   );
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
-  const group = new StorePdGroup(store, id);
+  const group = new StorePdGroup(storePdRangeHost(store), id);
   pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger: silentLogger }, (address) => new PdMemberClient(address));
   return { id, store, group, pd, dead: false };
 }

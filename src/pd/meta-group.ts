@@ -1,30 +1,48 @@
 /**
- * The placement driver's Raft group, wired from the store code: range
- * PD_RANGE_ID hosted on the PD members' own stores (one LevelDB each), whose
- * linearizable get/put/scan hold the PD metadata (see src/pd/placement-driver.ts).
+ * The placement driver's Raft group as one range, PD_RANGE_ID, hosted on the
+ * PD members' own stores (one LevelDB each): its linearizable get/put/scan
+ * hold the PD metadata (see meta-keys.ts). The store is reached only through
+ * PdRangeHost, which src/cli implements over a real Store, so pd never
+ * imports the store code it runs on.
  */
 import { nanoid } from 'nanoid';
-import type { PdGroup } from '../pd/index.js';
-import type { Store } from '../store/index.js';
-import { handleKv } from '../store/index.js';
 import { UnavailableError } from '../common/index.js';
+import type { RangeEpoch } from '../common/index.js';
 import { fromWireError } from '../transport/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
+import type { PdGroup } from './group.js';
 
 /** The PD group's range id on the PD members' stores. */
 export const PD_RANGE_ID = 1;
+
+/** What StorePdGroup reads of the store's replica of the PD range. */
+export interface PdRangeReplica {
+  isLeader(): boolean;
+  /** The store this replica believes leads (0 = unknown). */
+  leaderStore(): number;
+  term(): number;
+  epoch(): RangeEpoch;
+}
+
+/** What StorePdGroup needs of the store hosting the PD range. */
+export interface PdRangeHost {
+  /** This store's replica of `rangeId`, or undefined when it hosts none. */
+  replica(rangeId: number): PdRangeReplica | undefined;
+  /** Serves a range-level KV request as the store's KV service does: errors come back as data. */
+  kv(req: WireKvRequest): Promise<WireKvResponse>;
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 export class StorePdGroup implements PdGroup {
   constructor(
-    private readonly store: Store,
+    private readonly host: PdRangeHost,
     readonly memberId: number,
   ) {}
 
   private replica() {
-    return this.store.replicas.get(PD_RANGE_ID);
+    return this.host.replica(PD_RANGE_ID);
   }
 
   isLeader(): boolean {
@@ -36,14 +54,14 @@ export class StorePdGroup implements PdGroup {
   }
 
   term(): number {
-    return this.replica()?.raw.status().term ?? 0;
+    return this.replica()?.term() ?? 0;
   }
 
   private async call(req: Partial<WireKvRequest> & { op: string; key: Uint8Array }): Promise<WireKvResponse> {
     const r = this.replica();
     if (!r) throw new UnavailableError('the placement driver group is not on this member');
-    const full: WireKvRequest = { requestId: '', rangeId: PD_RANGE_ID, epoch: r.desc.current.epoch, value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
-    const res = await handleKv(this.store, full);
+    const full: WireKvRequest = { requestId: '', rangeId: PD_RANGE_ID, epoch: r.epoch(), value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
+    const res = await this.host.kv(full);
     const failed = fromWireError({ code: res.error, message: `placement driver metadata ${req.op} failed: ${res.message}`, leaderStore: res.leaderStore, ranges: res.ranges });
     if (failed) throw failed;
     return res;

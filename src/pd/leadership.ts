@@ -1,0 +1,112 @@
+/**
+ * This member's leadership of the PD group. Only the leader serves; the other
+ * members answer with a redirect. On becoming leader a member reloads the
+ * metadata from the group (so it sees everything earlier leaders committed)
+ * and reserves fresh id and timestamp windows above theirs.
+ */
+import { composeTimestamp, DbError } from '../common/index.js';
+import type { RangeDescriptor } from '../common/index.js';
+import { decodeDescriptor, encodeDescriptor } from '../replica/index.js';
+import type { PdRedirect } from '../transport/index.js';
+import { ClusterState } from './cluster-state.js';
+import type { PdConfig, PdDeps } from './config.js';
+import type { PdGroup } from './group.js';
+import { BOOTSTRAPPED_KEY, NEXT_ID_KEY, RANGES_PREFIX, rangeKey, STORES_PREFIX, TSO_KEY } from './meta-keys.js';
+import { Operators } from './operators.js';
+import { WindowAllocator } from './window-allocator.js';
+
+/** Ids below this are left for stores given an explicit --id. */
+const FIRST_ALLOCATED_ID = 1000;
+
+/** What the leader holds for one term, rebuilt from the group when the term changes. */
+export interface LeaderTerm {
+  readonly term: number;
+  readonly state: ClusterState;
+  readonly tso: WindowAllocator;
+  readonly ids: WindowAllocator;
+  readonly operators: Operators;
+  /** The first range exists (BOOTSTRAPPED_KEY is set). */
+  bootstrapped: boolean;
+  /** Offers a descriptor to the range map and persists it if the map took it (a newer epoch). */
+  saveRange(desc: RangeDescriptor): Promise<void>;
+}
+
+export class Leadership {
+  private current: LeaderTerm | undefined;
+  private loading: Promise<LeaderTerm> | undefined;
+
+  constructor(
+    private readonly cfg: PdConfig,
+    private readonly group: PdGroup,
+    private readonly deps: PdDeps,
+  ) {}
+
+  /** Where a member that does not lead sends its callers; undefined on the leader. */
+  redirect(): PdRedirect | undefined {
+    if (this.group.isLeader()) return undefined;
+    return { notLeader: true, leaderAddress: this.cfg.members.get(this.group.leaderId()) ?? '' };
+  }
+
+  /** The current term's state, loading it first if this member just became leader. */
+  async lead(): Promise<LeaderTerm> {
+    const term = this.group.term();
+    if (this.current?.term === term) return this.current;
+    this.loading ??= this.load(term).finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  /** Runs `fn` on the leader's state; any other member answers with a redirect. */
+  async serve<T>(fn: (l: LeaderTerm) => Promise<T>): Promise<T | { redirect: PdRedirect }> {
+    const redirect = this.redirect();
+    if (redirect) return { redirect };
+    return fn(await this.lead());
+  }
+
+  close(): void {
+    this.current?.operators.close();
+  }
+
+  private async load(term: number): Promise<LeaderTerm> {
+    this.current?.operators.close();
+    this.current = undefined;
+    const { clock, timers, logger } = this.deps;
+    const state = new ClusterState(this.cfg.downAfterMs, clock.monotonic());
+    for (const [, v] of await this.group.scan(STORES_PREFIX)) {
+      const s = JSON.parse(v) as { id: number; address: string };
+      state.stores.set(s.id, { id: s.id, address: s.address, pid: 0, lastHeartbeat: 0 });
+    }
+    for (const [, v] of await this.group.scan(RANGES_PREFIX)) state.offer(decodeDescriptor(Buffer.from(v, 'base64')));
+    // A window of 3 s of timestamps: one Raft write per 3 s of TSO traffic at most.
+    const tso = new WindowAllocator(this.group, TSO_KEY, composeTimestamp(3_000, 0), () => composeTimestamp(clock.now(), 0));
+    const ids = new WindowAllocator(this.group, NEXT_ID_KEY, 100n, () => BigInt(FIRST_ALLOCATED_ID));
+    await tso.init();
+    await ids.init();
+    const bootstrapped = (await this.group.get(BOOTSTRAPPED_KEY)) === '1';
+    const saveRange = async (desc: RangeDescriptor): Promise<void> => {
+      if (state.offer(desc)) await this.group.put(rangeKey(desc.id), Buffer.from(encodeDescriptor(state.ranges.get(desc.id)!.desc)).toString('base64'));
+    };
+    const l: LeaderTerm = {
+      term,
+      state,
+      tso,
+      ids,
+      bootstrapped,
+      saveRange,
+      operators: new Operators({
+        state,
+        clock,
+        timers,
+        logger,
+        allocId: async () => Number(await ids.take(1)),
+        stillLeader: () => this.group.isLeader() && this.group.term() === term,
+        saveRange,
+      }),
+    };
+    if (this.group.term() !== term || !this.group.isLeader()) throw new DbError('UNAVAILABLE', 'lost the placement driver leadership while loading');
+    this.current = l;
+    logger.info({ term, stores: state.stores.size, ranges: state.ranges.size }, 'placement driver leader ready');
+    return l;
+  }
+}
