@@ -12,7 +12,7 @@ const layers = {
   replica: ['common', 'runtime', 'raft', 'storage', 'transport'],
   store: ['common', 'runtime', 'raft', 'storage', 'transport', 'replica', 'txn'],
   pd: ['common', 'runtime', 'raft', 'storage', 'transport', 'replica'],
-  txn: ['common', 'storage', 'transport'],
+  txn: ['common', 'runtime', 'storage', 'transport'],
   sql: ['common', 'txn'],
   gateway: ['common', 'runtime', 'sql', 'txn', 'transport'],
 };

@@ -23,7 +23,7 @@ import { parsePeers } from './store-command.js';
 
 export const PD_HELP = `Usage: raftshard pd --id N --peers ID=HOST:PORT,... [--dir DIR] [--listen HOST:PORT]
                     [--replicas R] [--split-bytes B] [--down-after-ms MS] [--replace-after-ms MS]
-                    [--no-auto-balance] [--metrics HOST:PORT] [--config FILE]
+                    [--no-auto-balance] [--gc-lifetime-ms MS] [--metrics HOST:PORT] [--config FILE]
 
 Runs one member of the placement driver, a 3-member Raft group that keeps the
 range map and the store registry, allocates ids, serves timestamps and
@@ -40,6 +40,8 @@ Options:
   --down-after-ms MS    a store is down after MS without a heartbeat (default 5000)
   --replace-after-ms MS rebuild the replicas of a store down this long (default 60000)
   --no-auto-balance     balance only on "rebalance", not on its own
+  --gc-lifetime-ms MS   keep MVCC versions readable this long; the GC safe point trails
+                        now by it (default 600000: 10 minutes; a round runs every minute)
   --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
   --config FILE         JSON with the same settings (see config/pd.json)`;
 
@@ -53,6 +55,7 @@ export const PD_OPTIONS = {
   'down-after-ms': { type: 'string' },
   'replace-after-ms': { type: 'string' },
   'no-auto-balance': { type: 'boolean' },
+  'gc-lifetime-ms': { type: 'string' },
   metrics: { type: 'string' },
   config: { type: 'string' },
 } as const satisfies OptionSpec;
@@ -67,6 +70,8 @@ interface PdFileConfig {
   replaceAfterMs?: number;
   scheduleMs?: number;
   autoBalance?: boolean;
+  gcLifetimeMs?: number;
+  gcIntervalMs?: number;
 }
 
 const METHODS: (keyof PdHandlers)[] = ['RegisterStore', 'StoreHeartbeat', 'Tso', 'AllocId', 'GetRanges', 'GetStores', 'GetMembers', 'Admin'];
@@ -86,6 +91,8 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
     replaceAfterMs: intFlag(values, 'replace-after-ms', file.replaceAfterMs ?? DEFAULT_PD_CONFIG.replaceAfterMs, 0),
     scheduleMs: file.scheduleMs ?? DEFAULT_PD_CONFIG.scheduleMs,
     autoBalance: values['no-auto-balance'] !== true && (file.autoBalance ?? DEFAULT_PD_CONFIG.autoBalance),
+    gcLifetimeMs: intFlag(values, 'gc-lifetime-ms', file.gcLifetimeMs ?? DEFAULT_PD_CONFIG.gcLifetimeMs, 0),
+    gcIntervalMs: file.gcIntervalMs ?? DEFAULT_PD_CONFIG.gcIntervalMs,
   };
   const logger = createLogger(`pd-${id}`);
   exitWithParent();

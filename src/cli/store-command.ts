@@ -100,7 +100,15 @@ export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>)
       tickMs: intFlag(values, 'tick-ms', file.tickMs ?? 100, 1),
       electionTick: intFlag(values, 'election-tick', file.electionTick ?? 10, 2),
     },
-    { engine: await LevelEngine.open(dir), network: grpcStoreNetwork, clock: systemClock, timers: systemTimers, rng: new SeededRng(systemRng.int(2 ** 31)), logger },
+    {
+      engine: await LevelEngine.open(dir),
+      network: grpcStoreNetwork,
+      clock: systemClock,
+      timers: systemTimers,
+      rng: new SeededRng(systemRng.int(2 ** 31)),
+      logger,
+      tso: pd ? () => pd.tso() : undefined,
+    },
   );
   const heartbeat = pd ? new StoreHeartbeat(store, pd, advertise, systemTimers, logger) : undefined;
   if (!heartbeat) await store.claimDataDir();

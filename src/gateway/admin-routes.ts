@@ -80,7 +80,21 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
     return { moves: res.moves };
   });
 
-  return { '/admin/ranges': ['GET'], '/admin/stores': ['GET'], '/admin/pd': ['GET'], '/admin/split': ['POST'], '/admin/move': ['POST'], '/admin/transfer-leader': ['POST'], '/admin/rebalance': ['POST'] };
+  app.get('/admin/gc', async () => pd.admin('gc-safe-point', {}));
+
+  // One GC round over every range; it answers when every range leader has collected.
+  app.post('/admin/gc', async () => pd.admin('gc', {}, 600_000));
+
+  return {
+    '/admin/ranges': ['GET'],
+    '/admin/stores': ['GET'],
+    '/admin/pd': ['GET'],
+    '/admin/split': ['POST'],
+    '/admin/move': ['POST'],
+    '/admin/transfer-leader': ['POST'],
+    '/admin/rebalance': ['POST'],
+    '/admin/gc': ['GET', 'POST'],
+  };
 }
 
 /** Descriptors that crossed the PD's JSON: Buffers arrive as {type, data}. */

@@ -1,11 +1,12 @@
 /**
  * The HTTP API of ../shared/CONTRACT.md §2 that exists so far: key-value
- * (`/kv`), administration (`/admin/*`, see admin-routes.ts), `/health`, `/metrics`. Errors always have the body
+ * (`/kv`, single-key transactions over MVCC through src/txn), transactions
+ * (`/txn`, see txn-route.ts), administration (`/admin/*`, see
+ * admin-routes.ts), `/health`, `/metrics`. Errors always have the body
  * {"error", "code"}; bad input changes nothing and never crashes the process.
  */
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { nanoid } from 'nanoid';
 import type { WireKvResponse } from '../transport/index.js';
 import type { KvRouter } from './kv-router.js';
 import { registerAdminRoutes } from './admin-routes.js';
@@ -13,6 +14,8 @@ import { assertNever, DbError } from '../common/index.js';
 import type { ErrorCode } from '../common/index.js';
 import type { Registry } from 'prom-client';
 import { GatewayMetrics } from './metrics.js';
+import { TxnClient } from '../txn/index.js';
+import { registerTxnRoute } from './txn-route.js';
 import type { GatewayStats } from './metrics.js';
 
 export type { GatewayStats } from './metrics.js';
@@ -42,6 +45,7 @@ const badRequest = (msg: string) => new HttpError(400, 'BAD_REQUEST', msg);
 
 /** `processMetrics`: process-wide metrics (src/cli's) that GET /metrics serves along with the gateway's. */
 export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMITS, processMetrics?: Registry): { app: FastifyInstance; stats: GatewayStats; metrics: GatewayMetrics } {
+  const txns = new TxnClient(router, (count) => router.pd.tso(count), router.clock, router.timers);
   const metrics = new GatewayMetrics(router.clock, router, processMetrics);
   const stats = metrics.stats;
   const app = Fastify({ bodyLimit: limits.maxValueBytes + 64 * 1024, logger: false, ajv: { customOptions: { coerceTypes: false } }, routerOptions: { maxParamLength: limits.maxKeyBytes * 3 + 16 } });
@@ -68,7 +72,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
 
   app.get<{ Params: { key: string } }>('/kv/:key', async (req) => {
     const key = keyOf(req.params.key);
-    const res = await router.send({ op: 'get', key });
+    const res = check(await txns.read({ op: 'get', key }));
     if (!res.found) throw new HttpError(404, 'NOT_FOUND', `key ${JSON.stringify(req.params.key)} not found`);
     return { key: req.params.key, value: dec.decode(res.value) };
   });
@@ -78,13 +82,13 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     const body = objectBody(req.body);
     if (!('value' in body)) throw badRequest('missing "value"');
     const value = valueOf(body.value, 'value', false)!;
-    check(await router.send({ op: 'put', key, value, hasValue: true, requestId: nanoid() }));
+    check(await txns.write({ op: 'put', key, value, hasValue: true }));
     return { ok: true };
   });
 
   app.delete<{ Params: { key: string } }>('/kv/:key', async (req) => {
     const key = keyOf(req.params.key);
-    const res = check(await router.send({ op: 'delete', key, requestId: nanoid() }));
+    const res = check(await txns.write({ op: 'delete', key }));
     return { ok: true, deleted: res.deleted };
   });
 
@@ -95,7 +99,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
     if (!('value' in body)) throw badRequest('missing "value" (a string, or null to delete)');
     const expect = valueOf(body.expect, 'expect', true);
     const value = valueOf(body.value, 'value', true);
-    const res = await router.send({ op: 'cas', key, requestId: nanoid(), hasExpect: expect !== null, expect: expect ?? undefined, hasValue: value !== null, value: value ?? undefined });
+    const res = await txns.write({ op: 'cas', key, hasExpect: expect !== null, expect: expect ?? undefined, hasValue: value !== null, value: value ?? undefined });
     if (res.error === 'CONFLICT') {
       countError(stats, 'CONFLICT');
       return reply.code(409).send({ ok: false, current: res.found ? dec.decode(res.value) : null, code: 'CONFLICT', error: 'compare failed: the current value differs from "expect"' });
@@ -113,10 +117,18 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
       limit = Number(q.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw badRequest('"limit" must be an integer in 1..10000');
     }
-    return scan(router, start, end, limit);
+    return scan(router, txns, start, end, limit);
   });
 
   const adminRoutes = registerAdminRoutes(app, router, limits.maxKeyBytes);
+  const txnRoutes = registerTxnRoute(app, txns, {
+    key: (raw, field) => {
+      if (typeof raw !== 'string') throw badRequest(`"${field}" must be a string`);
+      return keyOf(raw);
+    },
+    value: (raw, field) => valueOf(raw, field, false)!,
+    badRequest,
+  });
 
   app.get('/health', async (_req, reply) => {
     const pdError = await router.refresh().then(
@@ -136,7 +148,7 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
 
   // Known routes answer other methods with 405.
   const methods = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
-  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'], ...adminRoutes };
+  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'], ...adminRoutes, ...txnRoutes };
   for (const [url, ok] of Object.entries(allowed)) {
     const others = methods.filter((m) => !ok.includes(m));
     app.route({ method: others, url, handler: async (_req, reply) => sendError(reply, stats, new HttpError(405, 'METHOD_NOT_ALLOWED', `${url} takes ${ok.join(', ')}`)) });
@@ -212,15 +224,14 @@ function sendError(reply: FastifyReply, stats: GatewayStats, err: HttpError): Fa
   return reply.code(err.status).send({ error: err.message, code: err.code, ...err.extra });
 }
 
-/** A scan in key order across range boundaries. */
-async function scan(router: KvRouter, start: Uint8Array, end: Uint8Array, limit: number): Promise<{ items: { key: string; value: string }[]; more: boolean }> {
-  if (router.ranges.length === 0) await router.refresh();
+/** A scan of the newest committed state in key order across range boundaries. */
+async function scan(router: KvRouter, txns: TxnClient, start: Uint8Array, end: Uint8Array, limit: number): Promise<{ items: { key: string; value: string }[]; more: boolean }> {
   const items: { key: string; value: string }[] = [];
   let from = start;
   for (;;) {
-    const range = router.locate(from);
-    if (!range) return { items, more: false };
-    const res = check(await router.send({ op: 'scan', key: from, end, limit: limit - items.length }));
+    const res = check(await txns.read({ op: 'scan', key: from, end, limit: limit - items.length }));
+    // The range that answered (a split meanwhile taught the cache its new end).
+    const range = await router.rangeOf(from);
     for (const it of res.items) items.push({ key: dec.decode(it.key), value: dec.decode(it.value) });
     if (items.length >= limit) return { items: items.slice(0, limit), more: res.more || range.end.length > 0 };
     // The range is exhausted within [from, end): go on with the next one, unless the end is reached.

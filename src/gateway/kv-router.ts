@@ -6,7 +6,7 @@
  * write keeps its request id across retries (with `retry` set), so it applies
  * once however often it is resent.
  */
-import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import { KeyNotInRangeError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
 import { BatchingKvClient, isNewer, overlaps, StoreClient } from '../transport/index.js';
@@ -54,7 +54,7 @@ export class KvRouter {
   constructor(
     readonly pd: PdClient,
     readonly clock: Clock,
-    private readonly timers: Timers,
+    readonly timers: Timers,
     private readonly deadlineMs = 10_000,
     /** How long an attempt may be out before the range's other replicas are asked who leads. */
     private readonly hedgeMs = 250,
@@ -118,6 +118,17 @@ export class KvRouter {
     return out;
   }
 
+  /** The cached range holding `key`, loading the cache when it has none. */
+  async rangeOf(key: Uint8Array): Promise<RangeDescriptor> {
+    let range = this.locate(key);
+    if (!range) {
+      await this.refresh();
+      range = this.locate(key);
+    }
+    if (!range) throw new UnavailableError('no range holds the key yet');
+    return range;
+  }
+
   locate(key: Uint8Array): RangeDescriptor | undefined {
     let lo = 0;
     let hi = this.ranges.length - 1;
@@ -139,7 +150,7 @@ export class KvRouter {
    */
   async send(req: Request): Promise<WireKvResponse> {
     const deadline = this.clock.monotonic() + this.deadlineMs;
-    const isWrite = req.op === 'put' || req.op === 'delete' || req.op === 'cas';
+    const isWrite = req.op === 'put' || req.op === 'delete' || req.op === 'cas' || req.op === 'txn';
     // A write was sent and never answered for sure. Any later answer settles it:
     // retries carry the same request id and apply at most once.
     let unsettled = false;
@@ -151,7 +162,7 @@ export class KvRouter {
       if (range) {
         const stores = range.replicas.map((r) => r.store);
         const store = this.leaders.get(range.id) ?? stores[attempt % stores.length];
-        const outcome = await this.attempt(store, range, { ...req, rangeId: range.id, epoch: range.epoch, retry: attempt > 0 });
+        const outcome = await this.attempt(store, range, { ...req, rangeId: range.id, epoch: range.epoch, retry: req.retry === true || attempt > 0 });
         if (outcome.kind === 'answer') {
           const res = outcome.res;
           if (!ROUTING_ERRORS.has(res.error)) {
@@ -165,6 +176,11 @@ export class KvRouter {
           if (res.error === 'EPOCH_NOT_MATCH' || res.error === 'KEY_NOT_IN_RANGE') {
             for (const d of res.ranges) this.learn(d);
             if (res.ranges.length === 0 || !this.locate(req.key)) await this.refresh().catch(() => {});
+            // A transactional command names many keys: its sender regroups them by the ranges just learned.
+            if (req.op === 'txn') {
+              if (unsettled) throw new OutcomeUnknownError(`the ranges changed while a transactional command's outcome was unknown (${lastError})`);
+              throw new KeyNotInRangeError(`the command's keys no longer lie in range ${range.id} (${lastError})`, res.ranges);
+            }
           }
           if (res.error === 'RANGE_NOT_FOUND') await this.refresh().catch(() => {});
         } else if (outcome.kind === 'moved') {

@@ -19,9 +19,13 @@ export interface PdConfig {
   readonly scheduleMs: number;
   /** Balance replicas and leaders on its own (not only on `rebalance`). */
   readonly autoBalance: boolean;
+  /** MVCC versions stay readable this long: the GC safe point trails now by it. */
+  readonly gcLifetimeMs: number;
+  /** How often the leader runs a GC round over every range. */
+  readonly gcIntervalMs: number;
 }
 
-export const DEFAULT_PD_CONFIG: Omit<PdConfig, 'members'> = { replicas: 3, downAfterMs: 5_000, replaceAfterMs: 60_000, splitBytes: 64 << 20, scheduleMs: 1_000, autoBalance: true };
+export const DEFAULT_PD_CONFIG: Omit<PdConfig, 'members'> = { replicas: 3, downAfterMs: 5_000, replaceAfterMs: 60_000, splitBytes: 64 << 20, scheduleMs: 1_000, autoBalance: true, gcLifetimeMs: 10 * 60_000, gcIntervalMs: 60_000 };
 
 export interface PdDeps {
   readonly clock: Clock;

@@ -13,6 +13,7 @@ import type { PdConfig, PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
 import { BOOTSTRAPPED_KEY, NEXT_ID_KEY, RANGES_PREFIX, rangeKey, STORES_PREFIX, TSO_KEY } from './meta-keys.js';
 import { Operators } from './operators.js';
+import { TsoLease } from './tso-lease.js';
 import { WindowAllocator } from './window-allocator.js';
 
 /** Ids below this are left for stores given an explicit --id. */
@@ -23,6 +24,8 @@ export interface LeaderTerm {
   readonly term: number;
   readonly state: ClusterState;
   readonly tso: WindowAllocator;
+  /** When timestamps may be handed out without a quorum round each (see tso-lease.ts). */
+  readonly tsoLease: TsoLease;
   readonly ids: WindowAllocator;
   readonly operators: Operators;
   /** The first range exists (BOOTSTRAPPED_KEY is set). */
@@ -91,6 +94,7 @@ export class Leadership {
       term,
       state,
       tso,
+      tsoLease: new TsoLease(this.group, term, clock, timers),
       ids,
       bootstrapped,
       saveRange,

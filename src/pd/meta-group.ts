@@ -60,7 +60,7 @@ export class StorePdGroup implements PdGroup {
   private async call(req: Partial<WireKvRequest> & { op: string; key: Uint8Array }): Promise<WireKvResponse> {
     const r = this.replica();
     if (!r) throw new UnavailableError('the placement driver group is not on this member');
-    const full: WireKvRequest = { requestId: '', rangeId: PD_RANGE_ID, epoch: r.epoch(), value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false, ...req };
+    const full: WireKvRequest = { requestId: '', rangeId: PD_RANGE_ID, epoch: r.epoch(), value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false, ts: 0n, payload: new Uint8Array(0), ...req };
     const res = await this.host.kv(full);
     const failed = fromWireError({ code: res.error, message: `placement driver metadata ${req.op} failed: ${res.message}`, leaderStore: res.leaderStore, ranges: res.ranges });
     if (failed) throw failed;

@@ -12,6 +12,8 @@ export const RANGES_PREFIX = 'ranges/';
 export const TSO_KEY = 'meta/tso';
 export const NEXT_ID_KEY = 'meta/next-id';
 export const BOOTSTRAPPED_KEY = 'meta/bootstrapped';
+/** The MVCC garbage-collection safe point (a decimal timestamp); it only moves forward. */
+export const GC_SAFE_POINT_KEY = 'meta/gc-safe-point';
 
 const padded = (id: number) => String(id).padStart(12, '0');
 export const storeKey = (id: number) => STORES_PREFIX + padded(id);

@@ -12,7 +12,7 @@
 import { BadRequestError, DbError, isRetryable, NotFoundError, UnavailableError } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { replicaIdFor } from '../replica/index.js';
-import { StoreClient } from '../transport/index.js';
+import { fromWireError, StoreClient } from '../transport/index.js';
 import type { ClusterState, RangeState } from './cluster-state.js';
 import type { RangeDescriptor } from '../common/index.js';
 
@@ -153,6 +153,15 @@ export class Operators {
   private async saveFrom(desc: RangeDescriptor): Promise<RangeDescriptor> {
     await this.deps.saveRange(desc);
     return desc;
+  }
+
+  /** Drops the range's MVCC versions that no reader at or above `safePoint` can see (through its log). */
+  async gc(rangeId: number, safePoint: bigint): Promise<void> {
+    await this.onLeader(rangeId, async (c, desc) => {
+      const [res] = await c.kv([{ op: 'gc', rangeId: desc.id, epoch: desc.epoch, key: desc.start, requestId: `gc/${desc.id}/${safePoint}`, ts: safePoint }]);
+      const failed = fromWireError({ code: res.error, message: `gc of range ${desc.id}: ${res.message}`, leaderStore: res.leaderStore, ranges: res.ranges });
+      if (failed) throw failed;
+    });
   }
 
   async transferLeader(rangeId: number, to: number): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { PdHandlers, PdMemberClient } from '../transport/index.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { gcRound } from './gc.js';
 import type { PdConfig, PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
 import { Leadership } from './leadership.js';
@@ -20,6 +21,8 @@ export class PlacementDriver {
   private busy = false;
   private readonly timer: { unref(): void };
   private closed = false;
+  private gcRunning = false;
+  private lastGc = 0;
   private readonly leadership: Leadership;
   private readonly service: PdService;
   readonly metrics: PdMetrics;
@@ -63,10 +66,25 @@ export class PlacementDriver {
     try {
       const l = await this.leadership.lead();
       if (!l.bootstrapped) return await bootstrapCluster(l, this.cfg.replicas, this.group, this.deps);
+      this.maybeCollectGarbage(l);
       await this.exclusive(() => this.scheduleOnce(l));
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'scheduling failed');
     }
+  }
+
+  /** Starts a GC round every gcIntervalMs (one at a time; failures are retried by the next). */
+  private maybeCollectGarbage(l: LeaderTerm): void {
+    const now = this.deps.clock.monotonic();
+    if (this.gcRunning || now - this.lastGc < this.cfg.gcIntervalMs) return;
+    this.gcRunning = true;
+    this.lastGc = now;
+    void gcRound(l, this.group, this.cfg.gcLifetimeMs)
+      .then((r) => {
+        if (r.failed.length > 0) this.deps.logger.warn({ failed: r.failed }, 'GC round missed some ranges');
+      })
+      .catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'GC round failed'))
+      .finally(() => (this.gcRunning = false));
   }
 
   /** At most one operator per round: replace a dead replica, repair a replica count, split a big range, or balance. */

@@ -9,6 +9,7 @@ import { secondsSince } from '../runtime/index.js';
 import type { PdHandlers, PdMemberClient, WireRangeStat, WireStoreInfo } from '../transport/index.js';
 import { isNewer, overlaps, StoreClient } from '../transport/index.js';
 import { parseAdminBody, runAdmin } from './admin.js';
+import { gcRound, safePoint, safePointJson } from './gc.js';
 import type { StoreState } from './cluster-state.js';
 import type { PdConfig, PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
@@ -66,10 +67,11 @@ export class PdService {
       this.d.leadership.serve(async (l) => {
         const start = this.d.clock.monotonic();
         try {
+          await l.tsoLease.hold();
           const first = await l.tso.take(Math.max(1, req.count));
-          // Taken first, then leadership confirmed by a quorum (a linearizable read): a leader
+          // Taken under the lease, or else confirmed by a quorum after it was taken: a leader
           // deposed meanwhile fails here instead of answering below what its successor hands out.
-          await this.d.group.get(TSO_KEY);
+          if (!l.tsoLease.held()) await this.d.group.get(TSO_KEY);
           if (this.d.group.term() !== l.term) throw new DbError('UNAVAILABLE', 'placement driver leadership changed');
           return { physical: physicalOf(first), logical: logicalOf(first) };
         } finally {
@@ -107,6 +109,12 @@ export class PdService {
     Admin: (req) =>
       this.d.leadership.serve(async (l) => {
         const body = parseAdminBody(req.json);
+        // GC runs beside the operators: it changes no placement.
+        if (req.op === 'gc') {
+          const round = await gcRound(l, this.d.group, this.d.cfg.gcLifetimeMs);
+          return { json: JSON.stringify({ ...safePointJson(round.safePoint), ranges: round.ranges, failed: round.failed }) };
+        }
+        if (req.op === 'gc-safe-point') return { json: JSON.stringify(safePointJson(await safePoint(this.d.group))) };
         const result = await this.d.exclusive(() => runAdmin(l, this.d.clock, req.op, body));
         return { json: JSON.stringify(result) };
       }) as ReturnType<PdHandlers['Admin']>,

@@ -44,6 +44,14 @@ export class RawNode {
     return this.raft.lead;
   }
 
+  get term(): Term {
+    return this.raft.term;
+  }
+
+  get lastIndex(): LogIndex {
+    return this.raft.log.lastIndex();
+  }
+
   tick(): void {
     this.raft.tick();
   }

@@ -30,3 +30,6 @@ export const systemTimers: Timers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
   setImmediate: (fn) => void setImmediate(fn),
 };
+
+/** Wall-clock milliseconds since the epoch as ISO 8601 (formatting only: it reads no clock). */
+export const isoTime = (epochMs: number): string => new Date(epochMs).toISOString();

@@ -4,7 +4,7 @@
  * outputs shared by every role: structured logs and Prometheus helpers.
  */
 export { SeededRng, systemRng } from './rng.js';
-export { systemClock, systemTimers } from './clock.js';
+export { isoTime, systemClock, systemTimers } from './clock.js';
 export type { Clock, Timers } from './clock.js';
 export { SimScheduler } from './sim-time.js';
 export { createLogger, silentLogger } from './logger.js';

@@ -346,7 +346,7 @@ const key = (input: KvCommand): string => input.key;
 
 function request(input: KvCommand, range: RangeDescriptor, requestId: string, retry: boolean): WireKvRequest {
   const empty = new Uint8Array(0);
-  const base: WireKvRequest = { requestId: '', rangeId: range.id, epoch: range.epoch, op: input.op, key: enc.encode(input.key), value: empty, hasValue: false, expect: empty, hasExpect: false, end: empty, limit: 0, retry };
+  const base: WireKvRequest = { requestId: '', rangeId: range.id, epoch: range.epoch, op: input.op, key: enc.encode(input.key), value: empty, hasValue: false, expect: empty, hasExpect: false, end: empty, limit: 0, retry, ts: 0n, payload: empty };
   switch (input.op) {
     case 'get':
       return base;

@@ -26,6 +26,7 @@ export class CrashableDisk {
     const disk = this.disk;
     return {
       get: (key) => (life.dead ? never() : disk.get(key)),
+      getMany: (keys) => (life.dead ? never() : disk.getMany(keys)),
       write: (ops: readonly BatchOp[]) => (life.dead ? never() : disk.write(ops)),
       range: (gte, lt) => (life.dead ? hang() : disk.range(gte, lt)),
       snapshotRange: (gte, lt) => (life.dead ? hang() : disk.snapshotRange(gte, lt)),

@@ -12,6 +12,8 @@ export type BatchOp = { readonly type: 'put'; readonly key: Uint8Array; readonly
 export interface Engine {
   /** The value of `key`, or undefined. The caller owns the returned bytes. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** The values of `keys`, in order, read in one call (one hand-off to LevelDB for many keys). */
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   /**
    * Applies all ops atomically, in order (a later op on the same key wins).
    * With `sync` the call resolves only after the write is on stable storage
@@ -43,6 +45,10 @@ export class LevelEngine implements Engine {
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return (await this.db.get(asBuffer(key))) ?? undefined;
+  }
+
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return this.db.getMany(keys.map(asBuffer));
   }
 
   async write(ops: readonly BatchOp[], sync: boolean): Promise<void> {
@@ -93,6 +99,10 @@ export class MemoryEngine implements Engine {
     this.checkOpen();
     const i = this.lowerBound(key);
     return i < this.pairs.length && compareBytes(this.pairs[i][0], key) === 0 ? this.pairs[i][1].slice() : undefined;
+  }
+
+  async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return Promise.all(keys.map((k) => this.get(k)));
   }
 
   async write(ops: readonly BatchOp[]): Promise<void> {

@@ -30,6 +30,10 @@ class CountingEngine implements Engine {
     return this.inner.get(key);
   }
 
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return this.inner.getMany(keys);
+  }
+
   write(ops: readonly BatchOp[], sync: boolean): Promise<void> {
     this.writes++;
     if (sync) this.syncs++;

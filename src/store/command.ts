@@ -1,26 +1,20 @@
 /**
- * Write commands as they travel through a range's Raft log, in binary. Every
- * replica applies the same bytes to the same state and so computes the same
- * result (a cas that fails is a result, not an error).
+ * What travels through a range's Raft log, in binary. Every replica applies
+ * the same bytes to the same state and so computes the same result (a failed
+ * cas or a conflict is a result, not an error).
  *
- *   command := op:u8 flags:u8 requestId:bytes key:bytes [value:bytes] [expect:bytes]
- *   flags   := 1 hasValue | 2 hasExpect | 4 retry (check the dedup table)
- *   split   := 3:u8 requestId:bytes splitKey:bytes newRangeId:u64 version:u64 confVer:u64
- *   rotate  := 4:u8 (start a new generation of exactly-once records, drop the one before the last)
+ *   txn    := 5:u8 requestId:bytes flags:u8 command   (src/txn/codec.ts; flags: 1 = a client retry, look the id up first)
+ *   split  := 3:u8 requestId:bytes splitKey:bytes newRangeId:u64 version:u64 confVer:u64
+ *   rotate := 4:u8 (start a new generation of exactly-once records, drop the one before the last)
  */
 import { ByteReader, ByteWriter, DbError } from '../common/index.js';
+import type { TxnCommand, TxnResult } from '../txn/index.js';
+import { decodeTxnCommand, decodeTxnResult, encodeTxnCommand, encodeTxnResult } from '../txn/index.js';
 
-export type WriteOp = 'put' | 'delete' | 'cas';
-const OPS: readonly WriteOp[] = ['put', 'delete', 'cas'];
-
-export interface WriteCommand {
-  readonly op: WriteOp;
+/** A transactional command (a `/kv` write included) as proposed by a range leader. */
+export interface TxnEntry {
   readonly requestId: string;
-  readonly key: Uint8Array;
-  /** put: the value; cas: the new value, or undefined to delete. */
-  readonly value: Uint8Array | undefined;
-  /** cas: the expected current value, or undefined for "absent". */
-  readonly expect: Uint8Array | undefined;
+  readonly cmd: TxnCommand;
   /** A client retry: look the request id up before applying. */
   readonly retry: boolean;
 }
@@ -36,33 +30,30 @@ export interface SplitCommand {
 
 const SPLIT_OP = 3;
 const ROTATE_OP = 4;
+const TXN_OP = 5;
 
 /** The rotate command: the same bytes every time. */
 export const ROTATE_DEDUP = Uint8Array.of(ROTATE_OP);
 
-/** The outcome every replica computes for a command. */
-export interface WriteResult {
-  readonly ok: boolean;
-  /** The key (or split) no longer belongs to this range: nothing was applied; the client re-routes. */
-  readonly stale?: boolean;
-  /** delete: whether the key existed. */
-  readonly deleted: boolean;
-  /** cas failure: the current value (undefined = absent). */
-  readonly current: Uint8Array | undefined;
-}
+/** What applying an entry came to: the command's result, or `stale` when its keys (or the split) no longer belong to the range, and nothing applied. */
+export type EntryResult = { readonly stale: false; readonly result: TxnResult } | { readonly stale: true };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const corrupt = (why: string) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`);
 
-export function encodeCommand(c: WriteCommand): Uint8Array {
-  const w = new ByteWriter(32 + c.key.byteLength + (c.value?.byteLength ?? 0) + (c.expect?.byteLength ?? 0));
-  w.u8(OPS.indexOf(c.op));
-  w.u8((c.value ? 1 : 0) | (c.expect ? 2 : 0) | (c.retry ? 4 : 0));
-  w.bytes(encoder.encode(c.requestId));
-  w.bytes(c.key);
-  if (c.value) w.bytes(c.value);
-  if (c.expect) w.bytes(c.expect);
-  return w.finish().slice();
+export function encodeTxnEntry(e: TxnEntry): Uint8Array {
+  const cmd = encodeTxnCommand(e.cmd);
+  const id = encoder.encode(e.requestId);
+  const w = new ByteWriter(16 + id.byteLength + cmd.byteLength);
+  w.u8(TXN_OP);
+  w.bytes(id);
+  w.u8(e.retry ? 1 : 0);
+  const head = w.finish();
+  const out = new Uint8Array(head.byteLength + cmd.byteLength);
+  out.set(head);
+  out.set(cmd, head.byteLength);
+  return out;
 }
 
 export function encodeSplit(c: SplitCommand): Uint8Array {
@@ -76,46 +67,24 @@ export function encodeSplit(c: SplitCommand): Uint8Array {
   return w.finish().slice();
 }
 
-const corrupt = (why: string) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`);
+export type Entry = { kind: 'txn'; entry: TxnEntry } | { kind: 'split'; split: SplitCommand } | { kind: 'rotate' };
 
-/** A log entry's command: a client write or a split. */
-export function decodeEntry(data: Uint8Array): { kind: 'write'; cmd: WriteCommand } | { kind: 'split'; split: SplitCommand } | { kind: 'rotate' } {
+export function decodeEntry(data: Uint8Array): Entry {
   if (data[0] === ROTATE_OP && data.byteLength === 1) return { kind: 'rotate' };
-  if (data[0] !== SPLIT_OP) return { kind: 'write', cmd: decodeCommand(data) };
   const r = new ByteReader(data, corrupt);
-  r.u8();
-  const split = { requestId: decoder.decode(r.bytes()), splitKey: r.bytes(), newRangeId: r.u64(), version: r.u64(), confVer: r.u64() };
-  r.end();
-  return { kind: 'split', split };
-}
-
-export function decodeCommand(data: Uint8Array): WriteCommand {
-  const r = new ByteReader(data, corrupt);
-  const op = OPS[r.u8()];
-  if (!op) throw new DbError('CORRUPT_COMMAND', 'unknown command op');
-  const flags = r.u8();
+  const op = r.u8();
+  if (op === SPLIT_OP) {
+    const split = { requestId: decoder.decode(r.bytes()), splitKey: r.bytes(), newRangeId: r.u64(), version: r.u64(), confVer: r.u64() };
+    r.end();
+    return { kind: 'split', split };
+  }
+  if (op !== TXN_OP) throw corrupt(`unknown entry op ${op}`);
   const requestId = decoder.decode(r.bytes());
-  const key = r.bytes();
-  const value = flags & 1 ? r.bytes() : undefined;
-  const expect = flags & 2 ? r.bytes() : undefined;
-  r.end();
-  return { op, requestId, key, value, expect, retry: (flags & 4) !== 0 };
+  const retry = r.u8() === 1;
+  const cmd = decodeTxnCommand(data.subarray(data.byteLength - r.remaining), corrupt);
+  return { kind: 'txn', entry: { requestId, cmd, retry } };
 }
 
-/** Results stored for deduplication: ok:u8 deleted:u8 hasCurrent:u8 [current:bytes]. */
-export function encodeResult(res: WriteResult): Uint8Array {
-  const w = new ByteWriter(16 + (res.current?.byteLength ?? 0));
-  w.u8(res.ok ? 1 : 0);
-  w.u8(res.deleted ? 1 : 0);
-  w.u8(res.current ? 1 : 0);
-  if (res.current) w.bytes(res.current);
-  return w.finish().slice();
-}
-
-export function decodeResult(data: Uint8Array): WriteResult {
-  const r = new ByteReader(data, (why) => new DbError('CORRUPT_RESULT', `bad dedup record: ${why}`));
-  const ok = r.u8() === 1;
-  const deleted = r.u8() === 1;
-  const current = r.u8() === 1 ? r.bytes() : undefined;
-  return { ok, deleted, current };
-}
+/** Results kept for exactly-once retries. */
+export const encodeResult = encodeTxnResult;
+export const decodeResult = (data: Uint8Array): TxnResult => decodeTxnResult(data, (why) => new DbError('CORRUPT_RESULT', `bad dedup record: ${why}`));

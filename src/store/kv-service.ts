@@ -1,15 +1,22 @@
 /**
  * Range-level key-value requests: validation, routing checks (range, epoch,
- * key, leadership) answered as data with hints, then linearizable reads (a
- * ReadIndex round, then the local engine) and exactly-once writes (the log).
+ * key, leadership) answered as data with hints, then reads (a ReadIndex
+ * round, then the local engine through src/txn) and writes (the log):
+ *   - get/scan at ts 0 read the newest committed state (`/kv`); at a TSO
+ *     timestamp they read that snapshot, after raising the range's read floor;
+ *   - put/delete/cas are `/kv` writes, single-key transactions applied once;
+ *   - txn carries a Percolator action (prewrite, commit, …) in its payload.
+ * Another transaction's lock in the way answers KEY_LOCKED with the locks.
  */
-import { keys } from '../storage/index.js';
 import type { KvErrorCode, WireKvRequest, WireKvResponse } from '../transport/index.js';
-import type { WriteCommand } from './command.js';
+import { WireError } from '../transport/index.js';
+import type { TxnEntry } from './command.js';
 import { containsKey, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
-import { PLAIN_TS } from './replica.js';
+import { needsFloor } from './replica.js';
 import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import type { TxnCommand, TxnResult } from '../txn/index.js';
+import { decodeTxnCommand, encodeTxnResult, get, LATEST, MvccTxn, READ_ONLY, scan } from '../txn/index.js';
 import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
 import type { Timers } from '../runtime/index.js';
@@ -31,19 +38,41 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const EMPTY = new Uint8Array(0);
 
 function response(fields: Partial<WireKvResponse>): WireKvResponse {
-  return { error: '', message: '', leaderStore: 0, ranges: [], found: false, value: EMPTY, deleted: false, items: [], more: false, ...fields };
+  return { error: '', message: '', leaderStore: 0, ranges: [], found: false, value: EMPTY, deleted: false, items: [], more: false, payload: EMPTY, ...fields };
 }
 
 function failure(error: KvErrorCode, message: string, extra: Partial<WireKvResponse> = {}): WireKvResponse {
   return response({ error, message, ...extra });
 }
 
+const isKvWrite = (op: string): op is 'put' | 'delete' | 'cas' => op === 'put' || op === 'delete' || op === 'cas';
+/** Range-wide commands name no key; the range's keys are theirs. */
+const RANGE_WIDE = (op: string): boolean => op === 'scan' || op === 'leader' || op === 'txn' || op === 'gc';
+
 function validate(req: WireKvRequest): string | undefined {
-  if (!['get', 'put', 'delete', 'cas', 'scan', 'leader'].includes(req.op)) return `unknown op "${req.op}"`;
-  if (req.op !== 'scan' && req.op !== 'leader' && req.key.byteLength === 0) return 'key must not be empty';
-  if ((req.op === 'put' || req.op === 'delete' || req.op === 'cas') && req.requestId.length === 0) return 'writes need a requestId';
+  if (!['get', 'put', 'delete', 'cas', 'scan', 'leader', 'txn', 'gc'].includes(req.op)) return `unknown op "${req.op}"`;
+  if (!RANGE_WIDE(req.op) && req.key.byteLength === 0) return 'key must not be empty';
+  if ((isKvWrite(req.op) || req.op === 'txn' || req.op === 'gc') && req.requestId.length === 0) return 'writes need a requestId';
   if (req.op === 'put' && !req.hasValue) return 'put needs a value';
+  if (req.ts < 0n || req.ts > LATEST) return 'ts must be a u64';
   return undefined;
+}
+
+/** The keys a command names, for the routing check. */
+function commandKeys(cmd: TxnCommand): readonly Uint8Array[] {
+  switch (cmd.kind) {
+    case 'kvWrite':
+      return [cmd.key];
+    case 'prewrite':
+      return cmd.mutations.map((m) => m.key);
+    case 'checkTxnStatus':
+    case 'heartbeat':
+      return [cmd.primary];
+    case 'gc':
+      return [];
+    default:
+      return cmd.keys;
+  }
 }
 
 export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireKvResponse> {
@@ -55,14 +84,27 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
   if (req.op === 'leader') return r.isLeader() ? response({ leaderStore: store.cfg.id }) : failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${r.rangeId}`, { leaderStore: r.leaderStore() });
   const desc = r.desc.current;
   if (!sameEpoch(desc, req.epoch)) return count(store, staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} is at epoch ${desc.epoch.version}/${desc.epoch.confVer}`, desc, req.key));
-  if (req.op !== 'scan' && !containsKey(desc, req.key)) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, desc, req.key));
+  if (!RANGE_WIDE(req.op) && !containsKey(desc, req.key)) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `key is outside range ${desc.id}`, desc, req.key));
   if (req.op === 'scan' && !containsKey(desc, req.key) && !(req.key.byteLength === 0 && desc.start.byteLength === 0)) {
     return count(store, failure('KEY_NOT_IN_RANGE', `scan start is outside range ${desc.id}`, { ranges: [desc] }));
+  }
+  let cmd: TxnCommand | undefined;
+  if (req.op === 'txn') {
+    try {
+      cmd = decodeTxnCommand(req.payload, (why) => new WireError(`bad transactional command: ${why}`));
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      return count(store, failure('BAD_REQUEST', err.message));
+    }
+    if (cmd.kind === 'kvWrite') return count(store, failure('BAD_REQUEST', 'a kvWrite travels as put, delete or cas'));
+    const outside = commandKeys(cmd).find((k) => !containsKey(desc, k));
+    if (outside) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `a key of the command is outside range ${desc.id}`, desc, outside));
   }
   if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leaderStore: r.leaderStore() }));
   const isRead = req.op === 'get' || req.op === 'scan';
   try {
-    return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req), isRead);
+    const command = cmd ?? (req.op === 'gc' ? { kind: 'gc' as const, safePoint: req.ts } : kvWriteOf(req));
+    return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req, command), isRead);
   } catch (err) {
     if (!(err instanceof DbError)) throw err;
     switch (err.code) {
@@ -108,42 +150,60 @@ function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<
 
 async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
   store.markDirty(r);
-  await r.readBarrier();
+  const snapshot = req.ts > 0n;
+  if (snapshot) r.observeRead(req.ts);
+  await r.readBarrier(snapshot);
   // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
   if (r.desc.current.epoch.version !== desc.epoch.version) return staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} split during the read`, r.desc.current, req.key);
+  const txn = new MvccTxn(store.engine, READ_ONLY);
+  const ts = snapshot ? req.ts : LATEST;
   if (req.op === 'get') {
-    const v = await store.engine.get(keys.dataKey(req.key, PLAIN_TS));
-    return response({ found: v !== undefined, value: v ?? EMPTY });
+    const res = await get(txn, req.key, ts);
+    if (res.kind === 'locked') return locked(res);
+    return response({ found: res.value !== undefined, value: res.value ?? EMPTY });
   }
   // Scan [key, end) clipped to the range.
   const end = req.end.byteLength === 0 || (desc.end.byteLength > 0 && Buffer.compare(req.end, desc.end) > 0) ? desc.end : req.end;
-  const limit = Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN);
-  const { gte, lt } = keys.dataBounds(req.key, end);
-  const items: { key: Uint8Array; value: Uint8Array }[] = [];
-  let more = false;
-  for await (const [k, v] of store.engine.range(gte, lt)) {
-    if (items.length === limit) {
-      more = true;
-      break;
-    }
-    items.push({ key: keys.decodeVersionedKey(k).userKey, value: v });
-  }
-  return response({ items, more });
+  const res = await scan(txn, req.key, end, ts, Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN));
+  if (res.locks.length > 0) return locked({ kind: 'locked', locks: res.locks });
+  return response({ items: res.items, more: res.more });
 }
 
-async function write(store: KvHost, r: Replica, req: WireKvRequest): Promise<WireKvResponse> {
-  const cmd: WriteCommand = {
-    op: req.op as WriteCommand['op'],
-    requestId: req.requestId,
+function locked(res: TxnResult & { kind: 'locked' }): WireKvResponse {
+  return failure('KEY_LOCKED', `${res.locks.length} key(s) locked by another transaction`, { payload: encodeTxnResult(res) });
+}
+
+function kvWriteOf(req: WireKvRequest): TxnCommand {
+  return {
+    kind: 'kvWrite',
+    op: req.op as 'put' | 'delete' | 'cas',
     key: req.key,
     value: req.op === 'put' || (req.op === 'cas' && req.hasValue) ? req.value : undefined,
     expect: req.op === 'cas' && req.hasExpect ? req.expect : undefined,
-    retry: req.retry,
+    ts: req.ts,
+    floor: 0n, // stamped when proposed
   };
+}
+
+async function write(store: KvHost, r: Replica, req: WireKvRequest, cmd: TxnCommand): Promise<WireKvResponse> {
+  if (needsFloor(cmd)) await r.awaitTsSync();
+  const entry: TxnEntry = { requestId: req.requestId, cmd, retry: req.retry };
   store.metrics.proposals++;
   store.markDirty(r);
-  const res = await r.write(cmd);
-  if (res.stale) return staleRoute(store, 'KEY_NOT_IN_RANGE', `range ${r.rangeId} split before the write applied`, r.desc.current, req.key);
-  if (req.op === 'cas' && !res.ok) return failure('CONFLICT', 'compare failed', { found: res.current !== undefined, value: res.current ?? EMPTY });
-  return response({ deleted: res.deleted, found: res.current !== undefined, value: res.current ?? EMPTY });
+  const out = await r.write(entry);
+  if (out.stale) return staleRoute(store, 'KEY_NOT_IN_RANGE', `range ${r.rangeId} split before the write applied`, r.desc.current, req.key);
+  const res = out.result;
+  if (req.op === 'txn' || req.op === 'gc') return response({ payload: encodeTxnResult(res) });
+  switch (res.kind) {
+    case 'ok':
+      return response({ deleted: res.deleted, found: res.current !== undefined, value: res.current ?? EMPTY });
+    case 'casFailed':
+      return failure('CONFLICT', 'compare failed', { found: res.current !== undefined, value: res.current ?? EMPTY });
+    case 'locked':
+      return locked(res);
+    case 'tsTooOld':
+      return failure('TS_TOO_OLD', `the key has a record at ${res.maxTs}, at or above the write's timestamp`);
+    default:
+      throw new Error(`a kvWrite answered ${res.kind}`);
+  }
 }

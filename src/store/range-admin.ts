@@ -54,20 +54,20 @@ export async function splitRange(store: RangeAdminHost, req: WireSplitRequest): 
   store.markDirty(leader);
   const res = await leader.write({ requestId: `split/${desc.id}/${req.newRangeId}`, splitKey, newRangeId: req.newRangeId, version: desc.epoch.version, confVer: desc.epoch.confVer });
   const right = store.replicas.get(req.newRangeId);
-  if (!res.ok || !right) throw new EpochNotMatchError(`range ${desc.id} changed before the split applied`, [leader.desc.current]);
+  if (res.stale || !right) throw new EpochNotMatchError(`range ${desc.id} changed before the split applied`, [leader.desc.current]);
   return { left: leader.desc.current, right: right.desc.current };
 }
 
 /** The user key about half-way through the range, or undefined if it has fewer than two keys. */
 async function middleKey(store: RangeAdminHost, desc: RangeDescriptor): Promise<Uint8Array | undefined> {
-  const { gte, lt } = keys.dataBounds(desc.start, desc.end);
+  const { gte, lt } = keys.metaBounds(desc.start, desc.end);
   let count = 0;
   for await (const _ of store.engine.range(gte, lt)) if (++count >= SCAN_CAP) break;
   if (count < 2) return undefined;
   let i = 0;
   for await (const [k] of store.engine.range(gte, lt)) {
     if (++i > count / 2) {
-      const key = keys.decodeVersionedKey(k).userKey;
+      const key = keys.userKeyOfMeta(k);
       return Buffer.compare(key, desc.start) > 0 ? key : undefined;
     }
   }
@@ -140,7 +140,8 @@ export async function leaderStats(store: RangeAdminHost): Promise<WireRangeStat[
       out.push({ range: desc, leaderStore: r.leaderStore(), approxBytes: 0, approxKeys: 0 });
       continue;
     }
-    const { gte, lt } = keys.dataBounds(desc.start, desc.end);
+    // One metadata record per key, holding the newest version (inline when short): the live data, roughly.
+    const { gte, lt } = keys.metaBounds(desc.start, desc.end);
     let bytes = 0;
     let count = 0;
     for await (const [k, v] of store.engine.range(gte, lt)) {

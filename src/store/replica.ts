@@ -10,8 +10,12 @@ import { NotLeaderError, OutcomeUnknownError, UnavailableError } from '../common
 import type { DbError, Rng } from '../common/index.js';
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
 import { keys } from '../storage/index.js';
-import type { SplitCommand, WriteCommand, WriteResult } from './command.js';
-import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit, ROTATE_DEDUP } from './command.js';
+import type { Entry, EntryResult, SplitCommand, TxnEntry } from './command.js';
+import { decodeEntry, decodeResult, encodeResult, encodeSplit, encodeTxnEntry, ROTATE_DEDUP } from './command.js';
+import type { Timestamp } from '../common/index.js';
+import type { TxnCommand } from '../txn/index.js';
+import { applyTxnCommand, MvccTxn, OK } from '../txn/index.js';
+import type { ApplyView } from './apply-view.js';
 import { encodeApplyState } from '../storage/index.js';
 import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
@@ -25,27 +29,54 @@ export interface ApplyHost {
   openStorage(rangeId: number): Promise<DurableRaftStorage>;
 }
 
-/** Version of a key written outside transactions (the MVCC layout keeps room for real timestamps). */
-export const PLAIN_TS = 0n;
-
 export interface Waiter<T> {
   resolve(v: T): void;
   reject(e: Error): void;
 }
 
 /** A write's waiter, stamped when the write is proposed (monotonic ms; for the proposal-to-apply histogram). */
-export interface WriteWaiter extends Waiter<WriteResult> {
+export interface WriteWaiter extends Waiter<EntryResult> {
   proposedAt: number;
 }
 
 const encoder = new TextEncoder();
 const NONE: readonly number[] = [];
-const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+const STALE: EntryResult = { stale: true };
+
+/** The keys a command touches (empty for the range-wide ones); all must lie in the range for it to apply. */
+function keysOf(cmd: TxnCommand): readonly Uint8Array[] {
+  switch (cmd.kind) {
+    case 'kvWrite':
+      return [cmd.key];
+    case 'prewrite':
+      return cmd.mutations.map((m) => m.key);
+    case 'commit':
+    case 'rollback':
+    case 'resolveLock':
+      return cmd.keys;
+    case 'checkTxnStatus':
+    case 'heartbeat':
+      return [cmd.primary];
+    case 'gc':
+      return [];
+  }
+}
+
+/** The metadata keys the entries will read: fetched for a whole turn in one call. */
+export function metaKeysOf(entries: readonly (Entry | undefined)[]): Uint8Array[] {
+  return entries.flatMap((d) => (d?.kind === 'txn' ? keysOf(d.entry.cmd).map(keys.metaKey) : []));
+}
+
+/** Commands that apply at most once per request id: they have effects a retry must not repeat. */
+const needsExactlyOnce = (cmd: TxnCommand): boolean => cmd.kind === 'kvWrite' || (cmd.kind === 'prewrite' && cmd.onePc);
+
+/** Commands stamped with the leader's read floor at proposal (they commit at a timestamp the leader picks). */
+export const needsFloor = needsExactlyOnce;
 
 export class Replica {
   readonly raw: RawNode;
   /** Writes accepted this turn, proposed together at the next flush. */
-  private queuedWrites: { cmd: WriteCommand | SplitCommand; waiter: WriteWaiter }[] = [];
+  private queuedWrites: { cmd: TxnEntry | SplitCommand; waiter: WriteWaiter }[] = [];
   /** Right halves created by splits applied this turn: the store opens their replicas after the apply batch. */
   readonly createdBySplit: RangeDescriptor[] = [];
   /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
@@ -64,10 +95,21 @@ export class Replica {
   ticksSinceRotate = 0;
   /** Proposed writes awaiting apply, by request id. */
   private readonly inflight = new Map<string, WriteWaiter>();
+  /**
+   * The highest timestamp a snapshot read was served at while this replica
+   * led: a `/kv` write or one-phase commit proposed now must commit above it
+   * (TiKV's max_ts). A new leader does not know its predecessor's reads, so it
+   * first takes a fresh TSO timestamp (syncedTerm records for which term).
+   */
+  maxReadTs: Timestamp = 0n;
+  syncedTerm = 0;
+  private syncWaiters: Waiter<void>[] = [];
   /** Reads accepted this turn: one ReadIndex round serves them all. */
   private queuedReads: Waiter<void>[] = [];
+  /** The queued reads must also wait for everything proposed before they arrived (snapshot reads: see maxReadTs). */
+  private queuedReadsNeedProposed = false;
   /** Read rounds by context, with when each started (monotonic ms). */
-  private readonly readRounds = new Map<string, { waiters: Waiter<void>[]; startedAt: number }>();
+  private readonly readRounds = new Map<string, { waiters: Waiter<void>[]; startedAt: number; minIndex: number }>();
   private readsAwaitingApply: { index: number; waiters: Waiter<void>[]; startedAt: number }[] = [];
   private readSeq = 0;
   /** Index up to which the state machine (the engine) reflects the log. */
@@ -111,24 +153,60 @@ export class Replica {
     return this.queuedWrites.length > 0 || this.queuedReads.length > 0;
   }
 
-  write(cmd: WriteCommand | SplitCommand): Promise<WriteResult> {
+  write(cmd: TxnEntry | SplitCommand): Promise<EntryResult> {
     this.wake();
     return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject, proposedAt: 0 } }));
   }
 
-  /** Resolves once a linearizable read of this range's data may be served locally. */
-  readBarrier(): Promise<void> {
+  /**
+   * Resolves once a linearizable read of this range's data may be served
+   * locally. With `afterProposed`, also once every write proposed before the
+   * call has applied: a snapshot read raises maxReadTs, and a write proposed
+   * earlier was stamped with the floor before it.
+   */
+  readBarrier(afterProposed = false): Promise<void> {
     this.wake();
+    this.queuedReadsNeedProposed ||= afterProposed;
     return new Promise((resolve, reject) => this.queuedReads.push({ resolve, reject }));
+  }
+
+  /** Whether this leader knows a floor above every read its predecessors served. */
+  get tsSynced(): boolean {
+    return this.syncedTerm === this.raw.term;
+  }
+
+  /** Resolves once tsSynced (the store asks the TSO on each new leadership). */
+  awaitTsSync(): Promise<void> {
+    if (this.tsSynced) return Promise.resolve();
+    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+  }
+
+  /** A TSO timestamp taken after this replica became leader in `term`. */
+  onTsSynced(term: number, ts: Timestamp): void {
+    if (!this.isLeader() || this.raw.term !== term) return;
+    if (ts > this.maxReadTs) this.maxReadTs = ts;
+    this.syncedTerm = term;
+    for (const w of this.syncWaiters.splice(0)) w.resolve();
+  }
+
+  /** A snapshot read at ts is being served: later single-step commits land above it. */
+  observeRead(ts: Timestamp): void {
+    if (ts > this.maxReadTs) this.maxReadTs = ts;
   }
 
   /** Proposes the writes and starts the read round accumulated this turn; `now` is the loop turn's monotonic clock reading. */
   flushRequests(now: number): void {
     if (this.queuedWrites.length > 0) {
-      const batch = this.queuedWrites;
+      let batch = this.queuedWrites;
       this.queuedWrites = [];
+      if (!this.tsSynced && batch.some((w) => 'cmd' in w.cmd && needsFloor(w.cmd.cmd))) {
+        // Leadership moved since the service awaited the sync: refused before the log, nothing applied.
+        const unsynced = new UnavailableError(`range ${this.rangeId}: the leader has not synced its timestamp floor yet`);
+        for (const w of batch) if ('cmd' in w.cmd && needsFloor(w.cmd.cmd)) w.waiter.reject(unsynced);
+        batch = batch.filter((w) => !('cmd' in w.cmd && needsFloor(w.cmd.cmd)));
+      }
       this.writesSinceRotate += batch.length;
-      const res = this.raw.proposeBatch(batch.map((w) => ('splitKey' in w.cmd ? encodeSplit(w.cmd) : encodeCommand(w.cmd))));
+      const res = this.raw.proposeBatch(batch.map((w) => ('splitKey' in w.cmd ? encodeSplit(w.cmd) : encodeTxnEntry(this.stampFloor(w.cmd)))));
       if (res.kind === 'ok') {
         for (const w of batch) {
           w.waiter.proposedAt = now;
@@ -142,10 +220,19 @@ export class Replica {
     }
     if (this.queuedReads.length > 0) {
       const ctx = `${this.rangeId}/${++this.readSeq}`;
-      this.readRounds.set(ctx, { waiters: this.queuedReads, startedAt: now });
+      const minIndex = this.queuedReadsNeedProposed ? this.raw.lastIndex : 0;
+      this.readRounds.set(ctx, { waiters: this.queuedReads, startedAt: now, minIndex });
       this.queuedReads = [];
+      this.queuedReadsNeedProposed = false;
       this.raw.readIndex(encoder.encode(ctx));
     }
+  }
+
+  /** The entry as proposed now: a command that commits at a timestamp of the leader's choosing carries the read floor. */
+  private stampFloor(e: TxnEntry): TxnEntry {
+    const c = e.cmd;
+    if (c.kind === 'kvWrite' || (c.kind === 'prewrite' && c.onePc)) return { ...e, cmd: { ...c, floor: this.maxReadTs } };
+    return e;
   }
 
   /**
@@ -161,15 +248,21 @@ export class Replica {
     const err = new NotLeaderError(this.leaderStore());
     for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
     this.readRounds.clear();
+    for (const w of this.syncWaiters.splice(0)) w.reject(err);
+  }
+
+  /** The Ready's committed entries, decoded once (undefined for conf changes and empty entries). */
+  decodeCommitted(rd: Ready): (Entry | undefined)[] {
+    return rd.committedEntries.map((e) => (e.type !== 'conf' && e.data.byteLength > 0 ? decodeEntry(e.data) : undefined));
   }
 
   /**
-   * Applies committed entries into `batch` (data, dedup records, applied
-   * index, descriptor changes). Returns the results to hand out once the batch
-   * is written.
+   * Applies committed entries through the turn's view into its batch (data,
+   * dedup records, applied index, descriptor changes). Returns the results to
+   * hand out once the batch is written.
    */
-  async apply(rd: Ready, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[WriteWaiter, WriteResult][]> {
-    const done: [WriteWaiter, WriteResult][] = [];
+  async apply(rd: Ready, entries: readonly (Entry | undefined)[], view: ApplyView, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[WriteWaiter, EntryResult][]> {
+    const done: [WriteWaiter, EntryResult][] = [];
     if (rd.snapshot) {
       // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
       this.applied = rd.snapshot.meta.index;
@@ -181,18 +274,7 @@ export class Replica {
       }
     }
     if (rd.committedEntries.length === 0) return done;
-    const overlay = new Map<string, Uint8Array | null>();
-    const read = async (k: Uint8Array): Promise<Uint8Array | undefined> => {
-      const hit = overlay.get(keyOf(k));
-      if (hit !== undefined) return hit ?? undefined;
-      return engine.get(k);
-    };
-    const put = (k: Uint8Array, v: Uint8Array | null): void => {
-      overlay.set(keyOf(k), v);
-      if (v === null) batch.del(k);
-      else batch.put(k, v);
-    };
-    for (const e of rd.committedEntries) {
+    for (const [i, e] of rd.committedEntries.entries()) {
       if (e.type === 'conf') {
         // Term-1 conf entries are the bootstrap membership, which the descriptor already states.
         if (e.term === 1) {
@@ -203,26 +285,20 @@ export class Replica {
         batch.put(keys.rangeDescriptorKey(this.rangeId), encodeDescriptor(this.desc.current));
         if (!this.desc.current.replicas.some((r) => r.replicaId === this.replicaId)) this.removed = true;
       } else if (e.data.byteLength > 0) {
-        const entry = decodeEntry(e.data);
-        let result: WriteResult;
+        const entry = entries[i]!;
+        let result: EntryResult;
+        let id: string;
         if (entry.kind === 'rotate') {
           await this.applyRotate(engine, batch);
           this.applied = e.index;
           continue;
         } else if (entry.kind === 'split') {
-          result = await this.applySplit(entry.split, engine, batch, overlay, host);
-        } else if (!containsKey(this.desc.current, entry.cmd.key)) {
-          // Proposed before a split moved the key to another range: that range applies the retry.
-          result = { ok: false, stale: true, deleted: false, current: undefined };
+          id = entry.split.requestId;
+          result = await this.applySplit(entry.split, engine, batch, view, host);
         } else {
-          const cmd = entry.cmd;
-          const id = encoder.encode(cmd.requestId);
-          const dedup = keys.dedupKey(this.rangeId, this.dedupGeneration, id);
-          const seen = cmd.retry ? ((await read(dedup)) ?? (this.dedupGeneration > 0 ? await read(keys.dedupKey(this.rangeId, this.dedupGeneration - 1, id)) : undefined)) : undefined;
-          result = seen ? decodeResult(seen) : await execute(cmd, read, put);
-          if (!seen) put(dedup, encodeResult(result));
+          id = entry.entry.requestId;
+          result = await this.applyTxn(entry.entry, view);
         }
-        const id = entry.kind === 'split' ? entry.split.requestId : entry.cmd.requestId;
         const waiter = this.inflight.get(id);
         if (waiter) {
           this.inflight.delete(id);
@@ -235,8 +311,26 @@ export class Replica {
     return done;
   }
 
-  private async applySplit(cmd: SplitCommand, engine: Engine, batch: WriteBatch, overlay: Map<string, Uint8Array | null>, host: ApplyHost): Promise<WriteResult> {
-    if (splitRejection(this.desc.current, cmd) !== undefined) return { ok: false, stale: true, deleted: false, current: undefined };
+  /** A transactional command: looked up first when it is a retry of one that applies at most once. */
+  private async applyTxn(entry: TxnEntry, view: ApplyView): Promise<EntryResult> {
+    const desc = this.desc.current;
+    // Proposed before a split moved a key to another range: that range applies the retry.
+    if (!keysOf(entry.cmd).every((k) => containsKey(desc, k))) return STALE;
+    const once = needsExactlyOnce(entry.cmd);
+    const id = once ? encoder.encode(entry.requestId) : undefined;
+    const dedup = id ? keys.dedupKey(this.rangeId, this.dedupGeneration, id) : undefined;
+    if (id && dedup && entry.retry) {
+      const seen = (await view.get(dedup)) ?? (this.dedupGeneration > 0 ? await view.get(keys.dedupKey(this.rangeId, this.dedupGeneration - 1, id)) : undefined);
+      if (seen) return { stale: false, result: decodeResult(seen) };
+    }
+    const result = await applyTxnCommand(new MvccTxn(view, view), entry.cmd, desc);
+    // Only what applied is remembered: a refusal (locked, a stale timestamp) is asked again.
+    if (dedup && result.kind === 'ok') view.put(dedup, encodeResult(result));
+    return { stale: false, result };
+  }
+
+  private async applySplit(cmd: SplitCommand, engine: Engine, batch: WriteBatch, view: ApplyView, host: ApplyHost): Promise<EntryResult> {
+    if (splitRejection(this.desc.current, cmd) !== undefined) return STALE;
     const { left, right } = splitDescriptors(this.desc.current, cmd);
     this.desc.current = left;
     // A replica of the right half already here came by snapshot and is newer: keep it.
@@ -244,15 +338,12 @@ export class Replica {
       await stageSplit(engine, batch, left, right, await host.openStorage(right.id));
       // Exactly-once records written earlier in this same batch are not in the engine yet.
       const { gte, lt } = keys.dedupBounds(this.rangeId);
-      for (const [k, v] of overlay) {
-        const key = Buffer.from(k, 'latin1');
-        if (v !== null && Buffer.compare(key, gte) >= 0 && Buffer.compare(key, lt) < 0) batch.put(keys.dedupKeyForGroup(key, right.id), v);
-      }
+      for (const [k, v] of view.stagedIn(gte, lt)) batch.put(keys.dedupKeyForGroup(k, right.id), v);
       this.createdBySplit.push(right);
     } else {
       batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
     }
-    return { ok: true, deleted: false, current: undefined };
+    return { stale: false, result: OK };
   }
 
   private async applyRotate(engine: Engine, batch: WriteBatch): Promise<void> {
@@ -280,7 +371,7 @@ export class Replica {
       const round = this.readRounds.get(ctx);
       if (!round) continue;
       this.readRounds.delete(ctx);
-      this.readsAwaitingApply.push({ index: rs.index, ...round });
+      this.readsAwaitingApply.push({ index: Math.max(rs.index, round.minIndex), waiters: round.waiters, startedAt: round.startedAt });
     }
   }
 
@@ -336,27 +427,6 @@ export class Replica {
     if (m.kind !== 'heartbeat') return;
     const s = this.raw.status();
     if (s.role === 'follower' && s.lead === m.from && s.commit === s.lastIndex && m.commit === s.commit) this.quiesced = true;
-  }
-}
-
-async function execute(cmd: WriteCommand, read: (k: Uint8Array) => Promise<Uint8Array | undefined>, put: (k: Uint8Array, v: Uint8Array | null) => void): Promise<WriteResult> {
-  const dk = keys.dataKey(cmd.key, PLAIN_TS);
-  switch (cmd.op) {
-    case 'put':
-      put(dk, cmd.value!);
-      return { ok: true, deleted: false, current: undefined };
-    case 'delete': {
-      const existed = (await read(dk)) !== undefined;
-      if (existed) put(dk, null);
-      return { ok: true, deleted: existed, current: undefined };
-    }
-    case 'cas': {
-      const current = await read(dk);
-      const matches = cmd.expect === undefined ? current === undefined : current !== undefined && Buffer.compare(current, cmd.expect) === 0;
-      if (!matches) return { ok: false, deleted: false, current };
-      put(dk, cmd.value ?? null);
-      return { ok: true, deleted: false, current };
-    }
   }
 }
 

@@ -14,6 +14,7 @@ import { encodeDescriptor, storeOfReplica } from '../replica/index.js';
 import type { Logger } from '../runtime/index.js';
 import type { Replica } from './replica.js';
 import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
+import type { ApplyView } from './apply-view.js';
 
 /** What snapshot transfer needs of its store. */
 export interface SnapshotHost {
@@ -86,12 +87,15 @@ export async function receiveSnapshotAndStep(host: SnapshotHost, chunks: AsyncIt
   await installed;
 }
 
-/** Replaces the range's state with the received snapshot, in the batch persisting the Raft snapshot. */
-export async function stageSnapshotInstall(engine: Engine, r: Replica, rd: Ready, batch: WriteBatch): Promise<void> {
+/**
+ * Replaces the range's state with the received snapshot, in the batch persisting the Raft snapshot
+ * (through the turn's ApplyView, so entries applied after it in the same turn read the snapshot's data).
+ */
+export async function stageSnapshotInstall(engine: Engine, r: Replica, rd: Ready, batch: ApplyView): Promise<void> {
   const incoming = r.incomingSnapshot;
   const index = rd.snapshot!.meta.index;
   assert(incoming !== undefined && incoming.index === index, () => `range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
-  for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of engine.range(b.gte, b.lt)) batch.del(k);
+  for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of batch.range(b.gte, b.lt)) batch.del(k);
   for (const [k, v] of incoming.pairs) batch.put(k, v);
   batch.put(keys.applyStateKey(r.rangeId), encodeApplyState(index));
   batch.put(keys.rangeDescriptorKey(r.rangeId), encodeDescriptor(incoming.desc));

@@ -22,9 +22,9 @@ import type { RangeDescriptor } from '../common/index.js';
 const CHUNK_BYTES = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 
-/** Every engine key a range owns besides its Raft log: user data, then exactly-once records. */
+/** Every engine key a range owns besides its Raft log: MVCC data, key metadata (locks included), write records, then exactly-once records. */
 export function rangeStateBounds(desc: RangeDescriptor): { gte: Uint8Array; lt: Uint8Array }[] {
-  return [keys.dataBounds(desc.start, desc.end), keys.dedupBounds(desc.id)];
+  return [keys.dataBounds(desc.start, desc.end), keys.metaBounds(desc.start, desc.end), keys.writeBounds(desc.start, desc.end), keys.dedupBounds(desc.id)];
 }
 
 /**

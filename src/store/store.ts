@@ -18,7 +18,7 @@
  * driver). All I/O goes through StoreDeps.
  */
 import { BadRequestError, RangeNotFoundError, UnavailableError } from '../common/index.js';
-import type { Rng } from '../common/index.js';
+import type { Rng, Timestamp } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { secondsSince } from '../runtime/index.js';
 import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, WriteBatch } from '../storage/index.js';
@@ -28,9 +28,11 @@ import { decodeFrame, overlaps, RaftTransport, WireError } from '../transport/in
 import type { StoreHandlers, StoreListener, StoreNetwork } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
-import { decodeGeneration, Replica } from './replica.js';
+import { decodeGeneration, metaKeysOf, Replica } from './replica.js';
+import { ApplyView } from './apply-view.js';
 import { handleKv } from './kv-service.js';
 import { PeerLiveness } from './liveness.js';
+import { TimestampSync } from './ts-sync.js';
 import { rangeStateBounds } from './snapshot.js';
 import { receiveSnapshotAndStep, stageSnapshotInstall, streamSnapshot } from './snapshot-transfer.js';
 import { changeReplicas, splitRange } from './range-admin.js';
@@ -65,6 +67,8 @@ export interface StoreDeps {
   readonly logger: Logger;
   /** A storage failure in the event loop: the process must stop (default: exit 70). The simulator records it instead. */
   readonly fatal?: (err: unknown) => void;
+  /** A fresh timestamp from the placement driver's TSO (see ts-sync.ts); absent where there is none. */
+  readonly tso?: () => Promise<Timestamp>;
 }
 
 export class Store {
@@ -99,6 +103,7 @@ export class Store {
   private readonly destroying = new Set<number>();
   /** Other stores' gRPC addresses (the config's map, updated in place). */
   readonly peers: Map<number, string>;
+  private readonly tsSync: TimestampSync;
 
   readonly engine: Engine;
 
@@ -110,6 +115,7 @@ export class Store {
     this.peers = cfg.peers;
     this.rotateEveryTicks = Math.ceil((cfg.dedupRotateMs ?? 60_000) / cfg.tickMs);
     this.liveness = new PeerLiveness(deps.clock, cfg.electionTick * cfg.tickMs);
+    this.tsSync = new TimestampSync(deps.tso, deps.timers, deps.logger, () => this.closed);
     this.transport = new RaftTransport(
       cfg.id,
       (s) => this.peers.get(s),
@@ -242,6 +248,7 @@ export class Store {
     this.dirty.clear();
     const work: [Replica, Ready][] = [];
     const batch = new WriteBatch();
+    const view = new ApplyView(this.engine, batch);
     let entries = 0;
     const started = this.deps.clock.monotonic();
     for (const r of dirty) {
@@ -249,7 +256,7 @@ export class Store {
       if (!r.raw.hasReady()) continue;
       const rd = r.raw.ready();
       r.storage.stage(batch, rd);
-      if (rd.snapshot) await stageSnapshotInstall(this.engine, r, rd, batch);
+      if (rd.snapshot) await stageSnapshotInstall(this.engine, r, rd, view);
       entries += rd.entries.length;
       work.push([r, rd]);
     }
@@ -264,9 +271,13 @@ export class Store {
     // LevelDB write per turn, atomic, so a crash keeps both or neither (and the applied
     // index never runs ahead of the log it came from).
     const answers = [];
-    for (const [r, rd] of work) {
+    // The key metadata every entry of the turn reads, in one call to LevelDB.
+    const decoded = work.map(([r, rd]) => r.decodeCommitted(rd));
+    await view.prefetch(decoded.flatMap(metaKeysOf));
+    for (const [i, [r, rd]] of work.entries()) {
       r.onSoftState(rd);
-      answers.push(...(await r.apply(rd, this.engine, batch, this.applyHost)));
+      if (rd.softState?.role === 'leader') this.tsSync.request(r, r.raw.term);
+      answers.push(...(await r.apply(rd, decoded[i], view, this.engine, batch, this.applyHost)));
       this.metrics.appliedEntries += rd.committedEntries.length;
       r.collectReadStates(rd);
     }

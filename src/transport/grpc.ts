@@ -96,7 +96,7 @@ export class StoreServer {
         call.on('end', () => call.end());
       },
       KvStream: (call: Any) => this.serveKvStream(call),
-      Kv: unary((call) => this.handlers.kv(call.request.requests as WireKvRequest[]).then((responses) => ({ responses }))),
+      Kv: unary((call) => this.handlers.kv((call.request.requests as WireKvRequestOnProto[]).map(fromProtoKvRequest)).then((responses) => ({ responses }))),
       CreateReplica: unary((call) => this.handlers.createReplica(call.request.range as RangeDescriptor, call.request.bootstrap as boolean).then(() => ({}))),
       Ranges: unary(async () => ({ ranges: this.handlers.ranges() })),
       TransferLeader: unary(async (call) => {
@@ -137,7 +137,7 @@ export class StoreServer {
       for (const { seq, req } of reqs) {
         this.handlers.kvOne(req).then(
           (res) => answer(seq, res),
-          (err: Error) => answer(seq, { error: 'UNAVAILABLE', message: err.message, leaderStore: 0, ranges: [], found: false, value: new Uint8Array(0), deleted: false, items: [], more: false }),
+          (err: Error) => answer(seq, { error: 'UNAVAILABLE', message: err.message, leaderStore: 0, ranges: [], found: false, value: new Uint8Array(0), deleted: false, items: [], more: false, payload: new Uint8Array(0) }),
         );
       }
     });
@@ -202,7 +202,7 @@ export class StoreClient {
   }
 
   async kv(requests: Partial<WireKvRequest>[], deadlineMs = 10_000): Promise<WireKvResponse[]> {
-    const res = await this.unary<{ responses: WireKvResponse[] }>('Kv', { requests }, deadlineMs);
+    const res = await this.unary<{ responses: WireKvResponse[] }>('Kv', { requests: requests.map((r) => ({ ...r, ts: String(r.ts ?? 0n) })) }, deadlineMs);
     return res.responses;
   }
 
@@ -324,4 +324,17 @@ export interface RaftStream {
   onDrain(fn: () => void): void;
   onClose(fn: () => void): void;
   close(): void;
+}
+
+/** A KvRequest as proto-loader hands it over: the timestamp as a decimal string (it exceeds 2^53). */
+type WireKvRequestOnProto = Omit<WireKvRequest, 'ts'> & { ts: string };
+
+function fromProtoKvRequest(r: WireKvRequestOnProto): WireKvRequest {
+  let ts = 0n;
+  try {
+    ts = BigInt(r.ts || '0');
+  } catch {
+    ts = -1n; // not a number: the store refuses it as a bad request
+  }
+  return { ...r, ts };
 }

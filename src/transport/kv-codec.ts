@@ -8,9 +8,10 @@
  *   requests  := version:u8 count:u32 request*
  *   request   := seq:u32 rangeId:u64 version:u64 confVer:u64 op:u8 flags:u8
  *                requestId:bytes key:bytes [value:bytes] [expect:bytes] end:bytes limit:u32
+ *                ts:u64 payload:bytes
  *   responses := version:u8 count:u32 response*
  *   response  := seq:u32 error:u8 flags:u8 message:bytes leaderStore:u64 value:bytes
- *                ranges:u32 range* items:u32 (key:bytes value:bytes)*
+ *                ranges:u32 range* items:u32 (key:bytes value:bytes)* payload:bytes
  *   range     := id:u64 start:bytes end:bytes version:u64 confVer:u64 replicas:u32 (store:u64 replicaId:u64 learner:u8)*
  */
 import { ByteReader, ByteWriter } from '../common/index.js';
@@ -18,9 +19,9 @@ import { WireError } from './raft-codec.js';
 import type { KvErrorCode, WireKvRequest, WireKvResponse } from './wire-types.js';
 import type { RangeDescriptor } from '../common/index.js';
 
-const VERSION = 1;
-const OPS = ['get', 'put', 'delete', 'cas', 'scan', 'leader'];
-const ERRORS: readonly KvErrorCode[] = ['', 'NOT_LEADER', 'EPOCH_NOT_MATCH', 'KEY_NOT_IN_RANGE', 'RANGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'BAD_REQUEST', 'OUTCOME_UNKNOWN'];
+const VERSION = 2;
+const OPS = ['get', 'put', 'delete', 'cas', 'scan', 'leader', 'txn', 'gc'];
+const ERRORS: readonly KvErrorCode[] = ['', 'NOT_LEADER', 'EPOCH_NOT_MATCH', 'KEY_NOT_IN_RANGE', 'RANGE_NOT_FOUND', 'CONFLICT', 'UNAVAILABLE', 'BAD_REQUEST', 'OUTCOME_UNKNOWN', 'KEY_LOCKED', 'TS_TOO_OLD'];
 const EMPTY = new Uint8Array(0);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -44,6 +45,8 @@ export function encodeRequests(reqs: readonly { seq: number; req: Partial<WireKv
     if (req.hasExpect) w.bytes(req.expect ?? EMPTY);
     w.bytes(req.end ?? EMPTY);
     w.u32(req.limit ?? 0);
+    w.ts(req.ts ?? 0n);
+    w.bytes(req.payload ?? EMPTY);
   }
   return w.finish();
 }
@@ -52,7 +55,7 @@ export function decodeRequests(buf: Uint8Array): { seq: number; req: WireKvReque
   const r = new ByteReader(buf, (why) => new WireError(why));
   if (r.u8() !== VERSION) throw new WireError('unknown KV frame version');
   const count = r.u32();
-  if (count * 46 > r.remaining) throw new WireError(`count ${count} exceeds frame size`);
+  if (count * 58 > r.remaining) throw new WireError(`count ${count} exceeds frame size`);
   const out: { seq: number; req: WireKvRequest }[] = [];
   for (let i = 0; i < count; i++) {
     const seq = r.u32();
@@ -69,7 +72,9 @@ export function decodeRequests(buf: Uint8Array): { seq: number; req: WireKvReque
     const expect = hasExpect ? r.bytes() : EMPTY;
     const end = r.bytes();
     const limit = r.u32();
-    out.push({ seq, req: { requestId, rangeId, epoch, op, key, value, hasValue, expect, hasExpect, end, limit, retry: (flags & 4) !== 0 } });
+    const ts = r.ts();
+    const payload = r.bytes();
+    out.push({ seq, req: { requestId, rangeId, epoch, op, key, value, hasValue, expect, hasExpect, end, limit, retry: (flags & 4) !== 0, ts, payload } });
   }
   r.end();
   return out;
@@ -93,6 +98,7 @@ export function encodeResponses(resps: readonly { seq: number; res: WireKvRespon
       w.bytes(it.key);
       w.bytes(it.value);
     }
+    w.bytes(res.payload);
   }
   return w.finish();
 }
@@ -101,7 +107,7 @@ export function decodeResponses(buf: Uint8Array): { seq: number; res: WireKvResp
   const r = new ByteReader(buf, (why) => new WireError(why));
   if (r.u8() !== VERSION) throw new WireError('unknown KV frame version');
   const count = r.u32();
-  if (count * 27 > r.remaining) throw new WireError(`count ${count} exceeds frame size`);
+  if (count * 31 > r.remaining) throw new WireError(`count ${count} exceeds frame size`);
   const out: { seq: number; res: WireKvResponse }[] = [];
   for (let i = 0; i < count; i++) {
     const seq = r.u32();
@@ -119,7 +125,8 @@ export function decodeResponses(buf: Uint8Array): { seq: number; res: WireKvResp
     if (nItems * 8 > r.remaining) throw new WireError('too many items');
     const items: { key: Uint8Array; value: Uint8Array }[] = [];
     for (let j = 0; j < nItems; j++) items.push({ key: r.bytes(), value: r.bytes() });
-    out.push({ seq, res: { error, message, leaderStore, ranges, found: (flags & 1) !== 0, value, deleted: (flags & 2) !== 0, items, more: (flags & 4) !== 0 } });
+    const payload = r.bytes();
+    out.push({ seq, res: { error, message, leaderStore, ranges, found: (flags & 1) !== 0, value, deleted: (flags & 2) !== 0, items, more: (flags & 4) !== 0, payload } });
   }
   r.end();
   return out;

@@ -21,6 +21,10 @@ export interface WireKvRequest {
   end: Uint8Array;
   limit: number;
   retry: boolean;
+  /** get/scan: the snapshot timestamp (0 = the newest state); put/delete/cas: a fresh TSO timestamp. */
+  ts: bigint;
+  /** op 'txn': an encoded transactional command (src/txn/codec.ts). */
+  payload: Uint8Array;
 }
 
 /**
@@ -28,7 +32,20 @@ export interface WireKvRequest {
  * OUTCOME_UNKNOWN means the write was proposed and its fate is not known here
  * (asking again with `retry` settles it).
  */
-export type KvErrorCode = '' | 'NOT_LEADER' | 'EPOCH_NOT_MATCH' | 'KEY_NOT_IN_RANGE' | 'RANGE_NOT_FOUND' | 'CONFLICT' | 'UNAVAILABLE' | 'BAD_REQUEST' | 'OUTCOME_UNKNOWN';
+export type KvErrorCode =
+  | ''
+  | 'NOT_LEADER'
+  | 'EPOCH_NOT_MATCH'
+  | 'KEY_NOT_IN_RANGE'
+  | 'RANGE_NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAVAILABLE'
+  | 'BAD_REQUEST'
+  | 'OUTCOME_UNKNOWN'
+  /** Another transaction's locks block the request; the payload holds them (an encoded `locked` result). Nothing applied. */
+  | 'KEY_LOCKED'
+  /** A write's timestamp is not above the key's newest record: nothing applied; retry with a fresh one. */
+  | 'TS_TOO_OLD';
 
 export interface WireKvResponse {
   error: KvErrorCode;
@@ -40,6 +57,8 @@ export interface WireKvResponse {
   deleted: boolean;
   items: { key: Uint8Array; value: Uint8Array }[];
   more: boolean;
+  /** op 'txn': the encoded result; KEY_LOCKED: the locks. */
+  payload: Uint8Array;
 }
 
 export interface WireRangeStatus {

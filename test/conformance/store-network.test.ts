@@ -74,7 +74,7 @@ const impls: [string, Impl][] = [
   ],
 ];
 
-const FULL: Omit<WireKvRequest, 'op' | 'key'> = { requestId: '', rangeId: 0, epoch: { version: 0, confVer: 0 }, value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false };
+const FULL: Omit<WireKvRequest, 'op' | 'key'> = { requestId: '', rangeId: 0, epoch: { version: 0, confVer: 0 }, value: new Uint8Array(0), hasValue: false, expect: new Uint8Array(0), hasExpect: false, end: new Uint8Array(0), limit: 0, retry: false, ts: 0n, payload: new Uint8Array(0) };
 
 async function startCluster(impl: Impl, ranges: RangeDescriptor[]): Promise<Cluster & { network: StoreNetwork | LoopbackNetwork }> {
   const network = impl.network();

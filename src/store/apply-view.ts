@@ -1,0 +1,88 @@
+/**
+ * The engine as seen while one turn's committed entries are applied: the
+ * engine's state plus the writes staged earlier in the same batch (which is
+ * written once, at the end of the turn). Actions read through it and write
+ * into it; it is both the MvccView and the MvccSink of src/txn.
+ */
+import type { Engine, WriteBatch } from '../storage/index.js';
+import type { MvccSink, MvccView } from '../txn/index.js';
+
+const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+
+export class ApplyView implements MvccView, MvccSink {
+  /** Staged writes by key (latin1 of the bytes); null = deleted. */
+  private readonly staged = new Map<string, Uint8Array | null>();
+  /** Engine values read ahead (see prefetch); null = absent. */
+  private readonly fetched = new Map<string, Uint8Array | null>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly batch: WriteBatch,
+  ) {}
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const k = keyOf(key);
+    const hit = this.staged.has(k) ? this.staged.get(k) : this.fetched.get(k);
+    if (hit !== undefined) return hit ?? undefined;
+    return this.engine.get(key);
+  }
+
+  /**
+   * Reads `keys` from the engine in one call, before a turn's entries apply:
+   * each entry then finds its key's metadata here instead of waiting on its
+   * own LevelDB read, one after another.
+   */
+  async prefetch(keys: readonly Uint8Array[]): Promise<void> {
+    if (keys.length === 0) return;
+    const values = await this.engine.getMany(keys);
+    keys.forEach((key, i) => this.fetched.set(keyOf(key), values[i] ?? null));
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.staged.set(keyOf(key), value);
+    this.batch.put(key, value);
+  }
+
+  del(key: Uint8Array): void {
+    this.staged.set(keyOf(key), null);
+    this.batch.del(key);
+  }
+
+  /** The staged writes with gte <= key < lt (live pairs only). */
+  stagedIn(gte: Uint8Array, lt: Uint8Array): [Uint8Array, Uint8Array][] {
+    const out: [Uint8Array, Uint8Array][] = [];
+    for (const [k, v] of this.staged) {
+      if (v === null) continue;
+      const key = Buffer.from(k, 'latin1');
+      if (Buffer.compare(key, gte) >= 0 && Buffer.compare(key, lt) < 0) out.push([key, v]);
+    }
+    return out;
+  }
+
+  /** The engine's pairs in [gte, lt) merged with the staged writes (as of the first step). */
+  async *range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const { staged } = this;
+    if (staged.size === 0) {
+      yield* this.engine.range(gte, lt);
+      return;
+    }
+    const overlay: [string, Uint8Array | null][] = [];
+    const lo = keyOf(gte);
+    const hi = keyOf(lt);
+    // latin1 strings compare like the bytes they hold.
+    for (const [k, v] of staged) if (k >= lo && k < hi) overlay.push([k, v]);
+    overlay.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let i = 0;
+    for await (const [k, v] of this.engine.range(gte, lt)) {
+      const ks = keyOf(k);
+      for (; i < overlay.length && overlay[i][0] < ks; i++) if (overlay[i][1] !== null) yield [Buffer.from(overlay[i][0], 'latin1'), overlay[i][1]!];
+      if (i < overlay.length && overlay[i][0] === ks) {
+        if (overlay[i][1] !== null) yield [k, overlay[i][1]!];
+        i++;
+      } else {
+        yield [k, v];
+      }
+    }
+    for (; i < overlay.length; i++) if (overlay[i][1] !== null) yield [Buffer.from(overlay[i][0], 'latin1'), overlay[i][1]!];
+  }
+}
