@@ -5,7 +5,9 @@
  * into it; it is both the MvccView and the MvccSink of src/txn.
  */
 import type { Engine, WriteBatch } from '../storage/index.js';
+import { keys as keyspace } from '../storage/index.js';
 import type { MvccSink, MvccView } from '../txn/index.js';
+import type { MetaCache } from './meta-cache.js';
 
 const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
 
@@ -14,6 +16,10 @@ export class ApplyView implements MvccView, MvccSink {
   private readonly staged = new Map<string, Uint8Array | null>();
   /** Engine values read ahead (see prefetch); null = absent. */
   private readonly fetched = new Map<string, Uint8Array | null>();
+  /** Metadata keys this turn read or wrote, with the cache of the replica that owns them (see settleCaches). */
+  private readonly touched: [MetaCache, string][] = [];
+  /** The cache of the replica applying now: its metadata writes are remembered for it. */
+  owner: MetaCache | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -28,6 +34,22 @@ export class ApplyView implements MvccView, MvccSink {
   }
 
   /**
+   * The metadata keys a replica's entries will read this turn: those in its
+   * cache are taken from there; the others are returned, for prefetch.
+   */
+  lookupCached(cache: MetaCache, keys: readonly Uint8Array[]): Uint8Array[] {
+    const misses: Uint8Array[] = [];
+    for (const key of keys) {
+      const k = keyOf(key);
+      const cached = cache.get(k);
+      if (cached === undefined) misses.push(key);
+      else this.fetched.set(k, cached);
+      this.touched.push([cache, k]);
+    }
+    return misses;
+  }
+
+  /**
    * Reads `keys` from the engine in one call, before a turn's entries apply:
    * each entry then finds its key's metadata here instead of waiting on its
    * own LevelDB read, one after another.
@@ -39,13 +61,25 @@ export class ApplyView implements MvccView, MvccSink {
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    this.staged.set(keyOf(key), value);
+    const k = keyOf(key);
+    this.staged.set(k, value);
     this.batch.put(key, value);
+    if (this.owner && key[0] === keyspace.META_PREFIX) this.touched.push([this.owner, k]);
   }
 
   del(key: Uint8Array): void {
-    this.staged.set(keyOf(key), null);
+    const k = keyOf(key);
+    this.staged.set(k, null);
     this.batch.del(key);
+    if (this.owner && key[0] === keyspace.META_PREFIX) this.touched.push([this.owner, k]);
+  }
+
+  /** Once the turn's batch is on disk: the owners' caches learn the metadata the turn read and wrote. */
+  settleCaches(): void {
+    for (const [cache, k] of this.touched) {
+      const v = this.staged.has(k) ? this.staged.get(k) : this.fetched.get(k);
+      if (v !== undefined) cache.set(k, v);
+    }
   }
 
   /** The staged writes with gte <= key < lt (live pairs only). */

@@ -15,7 +15,8 @@ import { containsKey, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
 import { needsFloor } from './replica.js';
 import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
-import type { TxnCommand, TxnResult } from '../txn/index.js';
+import type { MvccView, TxnCommand, TxnResult } from '../txn/index.js';
+import { keys } from '../storage/index.js';
 import { decodeTxnCommand, encodeTxnResult, get, LATEST, MvccTxn, READ_ONLY, scan } from '../txn/index.js';
 import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
@@ -155,7 +156,7 @@ async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDe
   await r.readBarrier(snapshot);
   // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
   if (r.desc.current.epoch.version !== desc.epoch.version) return staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} split during the read`, r.desc.current, req.key);
-  const txn = new MvccTxn(store.engine, READ_ONLY);
+  const txn = new MvccTxn(cachedView(store.engine, r), READ_ONLY);
   const ts = snapshot ? req.ts : LATEST;
   if (req.op === 'get') {
     const res = await get(txn, req.key, ts);
@@ -167,6 +168,18 @@ async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDe
   const res = await scan(txn, req.key, end, ts, Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN));
   if (res.locks.length > 0) return locked({ kind: 'locked', locks: res.locks });
   return response({ items: res.items, more: res.more });
+}
+
+/** The engine, with the replica's cached key metadata in front (state as of the last written turn, like the engine's). */
+function cachedView(engine: Engine, r: Replica): MvccView {
+  return {
+    get: (key) => {
+      if (key[0] !== keys.META_PREFIX) return engine.get(key);
+      const cached = r.metaCache.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+      return cached === undefined ? engine.get(key) : Promise.resolve(cached ?? undefined);
+    },
+    range: (gte, lt) => engine.range(gte, lt),
+  };
 }
 
 function locked(res: TxnResult & { kind: 'locked' }): WireKvResponse {

@@ -16,6 +16,7 @@ import type { Timestamp } from '../common/index.js';
 import type { TxnCommand } from '../txn/index.js';
 import { applyTxnCommand, MvccTxn, OK } from '../txn/index.js';
 import type { ApplyView } from './apply-view.js';
+import { MetaCache } from './meta-cache.js';
 import { encodeApplyState } from '../storage/index.js';
 import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
@@ -67,11 +68,16 @@ export function metaKeysOf(entries: readonly (Entry | undefined)[]): Uint8Array[
   return entries.flatMap((d) => (d?.kind === 'txn' ? keysOf(d.entry.cmd).map(keys.metaKey) : []));
 }
 
-/** Commands that apply at most once per request id: they have effects a retry must not repeat. */
-const needsExactlyOnce = (cmd: TxnCommand): boolean => cmd.kind === 'kvWrite' || (cmd.kind === 'prewrite' && cmd.onePc);
+/**
+ * Commands whose retries are answered from an exactly-once record: a
+ * one-phase commit, and a `/kv` write without a timestamp. A `/kv` write with
+ * one needs no record: its retry (same timestamp) finds its own version by
+ * that timestamp (see kv-write.ts).
+ */
+const needsExactlyOnce = (cmd: TxnCommand): boolean => (cmd.kind === 'kvWrite' && cmd.ts === 0n) || (cmd.kind === 'prewrite' && cmd.onePc);
 
 /** Commands stamped with the leader's read floor at proposal (they commit at a timestamp the leader picks). */
-export const needsFloor = needsExactlyOnce;
+export const needsFloor = (cmd: TxnCommand): boolean => cmd.kind === 'kvWrite' || (cmd.kind === 'prewrite' && cmd.onePc);
 
 export class Replica {
   readonly raw: RawNode;
@@ -121,6 +127,8 @@ export class Replica {
   incomingSnapshot: { index: number; desc: RangeDescriptor; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
   /** Peers a snapshot is being streamed to. */
   readonly sendingSnapshotTo = new Set<number>();
+  /** Key metadata as of the last written turn (see meta-cache.ts). */
+  readonly metaCache = new MetaCache();
   /** Log compaction requested by the tick; done inside the next loop turn. */
   compactTo = 0;
 
@@ -323,7 +331,7 @@ export class Replica {
       const seen = (await view.get(dedup)) ?? (this.dedupGeneration > 0 ? await view.get(keys.dedupKey(this.rangeId, this.dedupGeneration - 1, id)) : undefined);
       if (seen) return { stale: false, result: decodeResult(seen) };
     }
-    const result = await applyTxnCommand(new MvccTxn(view, view), entry.cmd, desc);
+    const result = await applyTxnCommand(new MvccTxn(view, view), entry.cmd, desc, entry.retry);
     // Only what applied is remembered: a refusal (locked, a stale timestamp) is asked again.
     if (dedup && result.kind === 'ok') view.put(dedup, encodeResult(result));
     return { stale: false, result };

@@ -95,6 +95,7 @@ export async function stageSnapshotInstall(engine: Engine, r: Replica, rd: Ready
   const incoming = r.incomingSnapshot;
   const index = rd.snapshot!.meta.index;
   assert(incoming !== undefined && incoming.index === index, () => `range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
+  r.metaCache.clear();
   for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of batch.range(b.gte, b.lt)) batch.del(k);
   for (const [k, v] of incoming.pairs) batch.put(k, v);
   batch.put(keys.applyStateKey(r.rangeId), encodeApplyState(index));

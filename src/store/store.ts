@@ -273,17 +273,20 @@ export class Store {
     const answers = [];
     // The key metadata every entry of the turn reads, in one call to LevelDB.
     const decoded = work.map(([r, rd]) => r.decodeCommitted(rd));
-    await view.prefetch(decoded.flatMap(metaKeysOf));
+    await view.prefetch(decoded.flatMap((entries, i) => view.lookupCached(work[i][0].metaCache, metaKeysOf(entries))));
     for (const [i, [r, rd]] of work.entries()) {
+      view.owner = r.metaCache;
       r.onSoftState(rd);
       if (rd.softState?.role === 'leader') this.tsSync.request(r, r.raw.term);
       answers.push(...(await r.apply(rd, decoded[i], view, this.engine, batch, this.applyHost)));
       this.metrics.appliedEntries += rd.committedEntries.length;
       r.collectReadStates(rd);
     }
+    view.owner = undefined;
     if (batch.size > 0) {
       const writeStart = this.deps.clock.monotonic();
       await batch.write(this.engine);
+      view.settleCaches();
       if (batch.sync) {
         this.metrics.fsyncs++;
         this.metrics.syncedEntries += entries;

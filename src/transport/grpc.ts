@@ -14,7 +14,7 @@ import { decodeRequests, encodeResponses } from './kv-codec.js';
 import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import { failOrCrash, fromWireError } from './errors.js';
 import type { WireErrorStatus } from './errors.js';
-import type { PdHandlers, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
+import type { PdHandlers, PdRedirect, StoreHandlers, WireChangeReplicasRequest, WireSplitRequest, WireKvRequest, WireKvResponse, WireRangeStatus, WireSnapshotChunk } from './wire-types.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 /** Finds proto/raftshard.proto from src/ (tests) or dist/src/ (built). */
@@ -154,6 +154,20 @@ export class StoreServer {
     for (const [method, handler] of Object.entries(handlers)) {
       impl[method] = unary((call) => (handler as (req: unknown) => Promise<object>)(call.request));
     }
+    // Each request on the stream is served by the Tso handler, one after another, answered in order.
+    impl.TsoStream = (call: Any) => {
+      let chain: Promise<unknown> = Promise.resolve();
+      call.on('data', (req: { count: number }) => {
+        chain = chain.then(() =>
+          handlers.Tso(req).then(
+            (res) => call.write(res),
+            (err: unknown) => call.write({ error: failOrCrash(err) }),
+          ),
+        );
+      });
+      call.on('end', () => void chain.then(() => call.end()));
+      call.on('error', () => {});
+    };
     this.server.addService(services().Pd.service, impl);
   }
 
@@ -312,9 +326,32 @@ export class PdMemberClient {
     }) as ReturnType<PdHandlers[M]>;
   }
 
+  /** A long-lived stream of TSO requests; answers arrive in request order. */
+  openTsoStream(): TsoStream {
+    const call = this.client.TsoStream();
+    let onAnswer: (res: { redirect?: PdRedirect | null; physical: number; logical: number; error?: WireErrorStatus | null }) => void = () => {};
+    let onClose: (why: string) => void = () => {};
+    call.on('data', (res: Parameters<typeof onAnswer>[0]) => onAnswer(res));
+    call.on('error', (err: Error) => onClose(err.message));
+    call.on('end', () => onClose('stream ended'));
+    return {
+      write: (count) => call.write({ count }),
+      onAnswer: (fn) => (onAnswer = fn),
+      onClose: (fn) => (onClose = fn),
+      close: () => call.cancel(),
+    };
+  }
+
   close(): void {
     this.client.close();
   }
+}
+
+export interface TsoStream {
+  write(count: number): void;
+  onAnswer(fn: (res: { redirect?: PdRedirect | null; physical: number; logical: number; error?: WireErrorStatus | null }) => void): void;
+  onClose(fn: (why: string) => void): void;
+  close(): void;
 }
 
 /** One direction of a store-to-store Raft stream. */

@@ -8,6 +8,8 @@ import type { Timestamp } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { PdHandlers, PdRedirect } from './wire-types.js';
 import { PdMemberClient } from './grpc.js';
+import type { TsoStream } from './grpc.js';
+import { fromWireError } from './errors.js';
 
 type Method = Exclude<keyof PdHandlers, 'GetMembers'>;
 type Response<M extends Method> = Awaited<ReturnType<PdHandlers[M]>>;
@@ -15,6 +17,7 @@ type Response<M extends Method> = Awaited<ReturnType<PdHandlers[M]>>;
 export class PdClient {
   private readonly clients = new Map<string, PdMemberClient>();
   private leader: string | undefined;
+  private tsoStream: TsoStreamClient | undefined;
 
   constructor(
     readonly addresses: readonly string[],
@@ -75,13 +78,86 @@ export class PdClient {
     return JSON.parse(res.json) as unknown;
   }
 
-  /** The first of `count` fresh timestamps from the TSO, strictly above any handed out before. */
+  /**
+   * The first of `count` fresh timestamps from the TSO, strictly above any
+   * handed out before: over a long-lived stream to the leader once it is
+   * known, else (and after any failure of the stream) by a call that finds it.
+   */
   async tso(count = 1): Promise<Timestamp> {
+    if (this.leader) {
+      try {
+        return await this.tsoOverStream(this.leader, count);
+      } catch (err) {
+        if (!(err instanceof DbError) || !isRetryable(err.code)) throw err;
+      }
+    }
     const res = await this.call('Tso', { count });
     return composeTimestamp(res.physical, res.logical);
   }
 
+  private tsoOverStream(address: string, count: number): Promise<Timestamp> {
+    let s = this.tsoStream;
+    if (!s || s.address !== address) {
+      s?.close(new UnavailableError('placement driver leader changed'));
+      s = this.tsoStream = new TsoStreamClient(address, this.client(address).openTsoStream(), this.timers, () => {
+        if (this.tsoStream === s) this.tsoStream = undefined;
+      });
+    }
+    return s.request(count, (leader) => (this.leader = leader || undefined));
+  }
+
   close(): void {
+    this.tsoStream?.close(new UnavailableError('placement driver client closed'));
     for (const c of this.clients.values()) c.close();
+  }
+}
+
+const TSO_STREAM_TIMEOUT_MS = 3_000;
+
+/** The requests waiting on one TSO stream, answered in order; any trouble fails them all and ends the stream. */
+class TsoStreamClient {
+  private readonly waiting: { resolve(ts: Timestamp): void; reject(err: Error): void; timer: unknown; redirect(leader: string): void }[] = [];
+  private closed = false;
+
+  constructor(
+    readonly address: string,
+    private readonly stream: TsoStream,
+    private readonly timers: Timers,
+    private readonly onGone: () => void,
+  ) {
+    stream.onAnswer((res) => {
+      const w = this.waiting.shift();
+      if (!w) return this.close(new UnavailableError(`${address}: an answer nobody asked for on the TSO stream`));
+      this.timers.clearTimeout(w.timer);
+      if (res.redirect?.notLeader) {
+        w.redirect(res.redirect.leaderAddress);
+        w.reject(new UnavailableError(`${address} is not the placement driver leader`));
+        return this.close(new UnavailableError(`${address} is not the placement driver leader`));
+      }
+      const failed = fromWireError(res.error);
+      if (failed) w.reject(failed);
+      else w.resolve(composeTimestamp(res.physical, res.logical));
+    });
+    stream.onClose((why) => this.close(new UnavailableError(`${address}: TSO stream closed: ${why}`)));
+  }
+
+  request(count: number, redirect: (leader: string) => void): Promise<Timestamp> {
+    if (this.closed) return Promise.reject(new UnavailableError(`${this.address}: TSO stream closed`));
+    return new Promise((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => this.close(new UnavailableError(`${this.address}: no TSO answer within ${TSO_STREAM_TIMEOUT_MS} ms`)), TSO_STREAM_TIMEOUT_MS);
+      this.waiting.push({ resolve, reject, timer, redirect });
+      this.stream.write(count);
+    });
+  }
+
+  close(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onGone();
+    for (const w of this.waiting.splice(0)) {
+      this.timers.clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.stream.close();
   }
 }

@@ -9,11 +9,11 @@ import { resolveLock } from './resolve.js';
 import { rollback } from './rollback.js';
 import type { TxnCommand, TxnResult } from './types.js';
 
-/** Applies `cmd` to the range [start, end) through `txn`. */
-export function applyTxnCommand(txn: MvccTxn, cmd: TxnCommand, range: { start: Uint8Array; end: Uint8Array }): Promise<TxnResult> {
+/** Applies `cmd` to the range [start, end) through `txn`; `retry`: a client's resend, which may have applied before. */
+export function applyTxnCommand(txn: MvccTxn, cmd: TxnCommand, range: { start: Uint8Array; end: Uint8Array }, retry = false): Promise<TxnResult> {
   switch (cmd.kind) {
     case 'kvWrite':
-      return kvWrite(txn, cmd);
+      return kvWrite(txn, cmd, retry);
     case 'prewrite':
       return prewrite(txn, cmd);
     case 'commit':

@@ -9,18 +9,28 @@
  * gateway retries with a fresh one), which keeps the versions of a key in log
  * order, and a key under another transaction's lock is never overwritten.
  *
+ * A resend of a write that may have applied carries the same timestamp, which
+ * names the version it wrote: found, the write answers as it did the first
+ * time instead of applying again (exactly once without a separate record).
+ * Only a write whose timestamp was refused gets a fresh one.
+ *
  * Without a timestamp (ts 0: the placement driver's own metadata group, which
  * has no TSO to ask) the write lands just above the key's newest record:
  * ordered by the log alone, which is enough where no snapshot reads are served.
  */
 import type { KeyMeta } from '../mvcc/records.js';
 import type { MvccTxn } from '../mvcc/txn.js';
-import { valueAt } from '../mvcc/reader.js';
+import { outcomeOn, valueAt } from '../mvcc/reader.js';
 import type { KvWrite, TxnResult } from './types.js';
 import { max, putVersion } from './version.js';
 
-export async function kvWrite(txn: MvccTxn, cmd: KvWrite): Promise<TxnResult> {
+export async function kvWrite(txn: MvccTxn, cmd: KvWrite, retry = false): Promise<TxnResult> {
   const meta = await txn.meta(cmd.key);
+  if (retry && cmd.ts !== 0n) {
+    const earlier = await outcomeOn(txn, cmd.key, meta, cmd.ts);
+    // Its version exists only if it applied: a put, a delete that found the key, or a cas that matched.
+    if (earlier?.kind === 'committed') return { kind: 'ok', deleted: cmd.op === 'delete', current: cmd.op === 'cas' ? cmd.expect : undefined, commitTs: earlier.commitTs };
+  }
   if (meta?.lock) return { kind: 'locked', locks: [{ ...meta.lock, key: cmd.key }] };
   const commitTs = cmd.ts === 0n ? max(meta?.maxTs ?? 0n, cmd.floor) + 1n : max(cmd.ts, cmd.floor) + 1n;
   if (meta && meta.maxTs >= commitTs) return { kind: 'tsTooOld', maxTs: meta.maxTs };
