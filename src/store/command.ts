@@ -9,7 +9,7 @@
  */
 import { ByteReader, ByteWriter, DbError } from '../common/index.js';
 import type { TxnCommand, TxnResult } from '../txn/index.js';
-import { decodeTxnCommand, decodeTxnResult, encodeTxnCommand, encodeTxnResult } from '../txn/index.js';
+import { decodeTxnCommand, decodeTxnResult, encodeTxnResult, writeTxnCommand } from '../txn/index.js';
 
 /** A transactional command (a `/kv` write included) as proposed by a range leader. */
 export interface TxnEntry {
@@ -43,17 +43,12 @@ const decoder = new TextDecoder();
 const corrupt = (why: string) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`);
 
 export function encodeTxnEntry(e: TxnEntry): Uint8Array {
-  const cmd = encodeTxnCommand(e.cmd);
-  const id = encoder.encode(e.requestId);
-  const w = new ByteWriter(16 + id.byteLength + cmd.byteLength);
+  const w = new ByteWriter(160);
   w.u8(TXN_OP);
-  w.bytes(id);
+  w.bytes(encoder.encode(e.requestId));
   w.u8(e.retry ? 1 : 0);
-  const head = w.finish();
-  const out = new Uint8Array(head.byteLength + cmd.byteLength);
-  out.set(head);
-  out.set(cmd, head.byteLength);
-  return out;
+  writeTxnCommand(w, e.cmd);
+  return w.finish().slice();
 }
 
 export function encodeSplit(c: SplitCommand): Uint8Array {

@@ -64,6 +64,12 @@ export function readLock(r: ByteReader, malformed: Malformed): KeyLock {
 
 export function encodeTxnCommand(c: TxnCommand): Uint8Array {
   const w = new ByteWriter(128);
+  writeTxnCommand(w, c);
+  return w.finish().slice();
+}
+
+/** Appends the command to `w` (a Raft entry writes its header first, then this, into one buffer). */
+export function writeTxnCommand(w: ByteWriter, c: TxnCommand): void {
   w.u8(COMMANDS.indexOf(c.kind));
   switch (c.kind) {
     case 'kvWrite':
@@ -115,7 +121,6 @@ export function encodeTxnCommand(c: TxnCommand): Uint8Array {
       w.ts(c.safePoint);
       break;
   }
-  return w.finish().slice();
 }
 
 export function decodeTxnCommand(buf: Uint8Array, malformed: Malformed): TxnCommand {

@@ -14,5 +14,5 @@ export * from './actions/index.js';
 export { MvccTxn, READ_ONLY } from './mvcc/txn.js';
 export type { MvccSink, MvccView } from './mvcc/txn.js';
 export type { KeyMeta, Lock, WriteRecord } from './mvcc/records.js';
-export { decodeTxnCommand, decodeTxnResult, encodeTxnCommand, encodeTxnResult, readLock, readResult, writeLock, writeResult } from './codec.js';
+export { decodeTxnCommand, decodeTxnResult, encodeTxnCommand, encodeTxnResult, readLock, readResult, writeLock, writeResult, writeTxnCommand } from './codec.js';
 export * from './client/index.js';
