@@ -8,6 +8,10 @@
  * whose newest record is at or above that timestamp is refused (tsTooOld: the
  * gateway retries with a fresh one), which keeps the versions of a key in log
  * order, and a key under another transaction's lock is never overwritten.
+ *
+ * Without a timestamp (ts 0: the placement driver's own metadata group, which
+ * has no TSO to ask) the write lands just above the key's newest record:
+ * ordered by the log alone, which is enough where no snapshot reads are served.
  */
 import type { KeyMeta } from '../mvcc/records.js';
 import type { MvccTxn } from '../mvcc/txn.js';
@@ -18,7 +22,7 @@ import { max, putVersion } from './version.js';
 export async function kvWrite(txn: MvccTxn, cmd: KvWrite): Promise<TxnResult> {
   const meta = await txn.meta(cmd.key);
   if (meta?.lock) return { kind: 'locked', locks: [{ ...meta.lock, key: cmd.key }] };
-  const commitTs = max(cmd.ts, cmd.floor) + 1n;
+  const commitTs = cmd.ts === 0n ? max(meta?.maxTs ?? 0n, cmd.floor) + 1n : max(cmd.ts, cmd.floor) + 1n;
   if (meta && meta.maxTs >= commitTs) return { kind: 'tsTooOld', maxTs: meta.maxTs };
   const current = cmd.op === 'put' ? undefined : await valueAt(txn, cmd.key, meta, commitTs);
   switch (cmd.op) {
@@ -39,6 +43,7 @@ export async function kvWrite(txn: MvccTxn, cmd: KvWrite): Promise<TxnResult> {
 }
 
 function write(txn: MvccTxn, cmd: KvWrite, meta: KeyMeta | undefined, kind: 'put' | 'delete', value: Uint8Array | undefined, commitTs: bigint): void {
-  // The write's own TSO timestamp names it (its data, and its start in the write record): unique, like a transaction's start.
-  putVersion(txn, cmd.key, meta, { kind, startTs: cmd.ts, value, valueInData: false }, commitTs, undefined);
+  // The write's own TSO timestamp names it (its data, and its start in the write record): unique, like a
+  // transaction's start. Without one, its commit timestamp is unique for the key.
+  putVersion(txn, cmd.key, meta, { kind, startTs: cmd.ts === 0n ? commitTs : cmd.ts, value, valueInData: false }, commitTs, undefined);
 }

@@ -19,7 +19,7 @@ export interface KvWrite {
   readonly value: Uint8Array | undefined;
   /** cas: the expected current value, or undefined for "absent". */
   readonly expect: Uint8Array | undefined;
-  /** A fresh timestamp from the TSO, taken by the gateway for this write. */
+  /** A fresh timestamp from the TSO, taken by the gateway for this write; 0 without a TSO (see kv-write.ts). */
   readonly ts: Timestamp;
   /** The leader's highest read timestamp when it proposed the write. */
   readonly floor: Timestamp;
