@@ -61,6 +61,11 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.subarray(0, this.length);
   }
+
+  /** The written bytes as their own buffer: the writer's own when it was sized exactly, else a copy. */
+  take(): Uint8Array {
+    return this.length === this.buf.length ? this.buf : this.buf.slice(0, this.length);
+  }
 }
 
 export class ByteReader {

@@ -205,7 +205,8 @@ export function decodeUserKey(buf: Uint8Array, from = 1): { key: Uint8Array; end
 function withTimestamp(prefix: number, userKey: Uint8Array, ts: bigint): Uint8Array {
   if (ts < 0n || ts > U64_MASK) throw new RangeError(`timestamp ${ts} outside u64`);
   const { buf, end } = encodeUserKey(userKey, prefix, TS_BYTES);
-  new DataView(buf.buffer).setBigUint64(end, ~ts & U64_MASK);
+  // Bit-inverted (newest first); for a u64, ~ts is U64_MASK - ts.
+  new DataView(buf.buffer).setBigUint64(end, U64_MASK - ts);
   return buf;
 }
 

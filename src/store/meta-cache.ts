@@ -4,8 +4,8 @@
  * write to a hot key skip their LevelDB read. It holds the state as of the
  * last written loop turn: it is filled only by the store's event loop after
  * a turn's batch is on disk (with what the turn read and wrote), never by a
- * read racing a turn; a snapshot install clears it. Bounded: the oldest
- * entries go first.
+ * read racing a turn; a snapshot install clears it. Bounded: the entries
+ * cached first go first (an update keeps its place; cheaper than exact LRU).
  */
 const MAX_ENTRIES = 16_384;
 
@@ -19,7 +19,6 @@ export class MetaCache {
   }
 
   set(key: string, value: Uint8Array | null): void {
-    this.entries.delete(key);
     this.entries.set(key, value);
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
   }

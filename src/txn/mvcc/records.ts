@@ -75,8 +75,11 @@ const readValue = (r: ByteReader): Uint8Array | undefined => (r.u8() === 1 ? r.b
 /** The inline form of a value: itself when short, undefined when it belongs in the data column. */
 export const inlineValue = (value: Uint8Array): Uint8Array | undefined => (value.byteLength <= INLINE_VALUE_BYTES ? value : undefined);
 
+const valueBytes = (v: Uint8Array | undefined): number => (v ? 5 + v.byteLength : 1);
+
 export function encodeMeta(m: KeyMeta): Uint8Array {
-  const w = new ByteWriter(64 + (m.latest?.value?.byteLength ?? 0) + (m.lock ? m.lock.primary.byteLength + (m.lock.value?.byteLength ?? 0) : 0));
+  const size = 9 + (m.latest ? 17 + valueBytes(m.latest.value) : 0) + (m.lock ? 4 + m.lock.primary.byteLength + 13 + valueBytes(m.lock.value) : 0);
+  const w = new ByteWriter(size);
   w.u8((m.latest ? HAS_LATEST : 0) | (m.lock ? HAS_LOCK : 0));
   w.ts(m.maxTs);
   if (m.latest) {
@@ -92,7 +95,7 @@ export function encodeMeta(m: KeyMeta): Uint8Array {
     w.u8(KINDS.indexOf(m.lock.kind));
     writeValue(w, m.lock.value);
   }
-  return w.finish().slice();
+  return w.take();
 }
 
 export function decodeMeta(buf: Uint8Array): KeyMeta {
@@ -117,11 +120,11 @@ export function decodeMeta(buf: Uint8Array): KeyMeta {
 }
 
 export function encodeWrite(rec: WriteRecord): Uint8Array {
-  const w = new ByteWriter(16 + (rec.value?.byteLength ?? 0));
+  const w = new ByteWriter(9 + valueBytes(rec.value));
   w.u8(KINDS.indexOf(rec.kind));
   w.ts(rec.startTs);
   writeValue(w, rec.value);
-  return w.finish().slice();
+  return w.take();
 }
 
 export function decodeWrite(buf: Uint8Array): WriteRecord {
