@@ -8,7 +8,7 @@ import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 
 export const SIM_HELP = `Usage: raftshard sim [--seeds N] [--start S] [--steps K] [--nodes M] [--verbose]
-       raftshard sim --cluster [--seeds N] [--start S] [--stores M] [--verbose]
+       raftshard sim --cluster [--bank] [--seeds N] [--start S] [--stores M] [--verbose]
 
 Runs seeds S..S+N-1 of the deterministic Raft simulator: a cluster of the real
 core with a simulated clock, disk and network, under a nemesis that drops,
@@ -22,11 +22,15 @@ With --cluster, the whole-cluster simulator instead: real store processes
 (the code \`raftshard store\` runs) over an in-memory network and disks and a
 simulated clock, clients retrying through the range leaders as the gateway
 does, and a nemesis that cuts stores off and crashes and restarts them; once
-healed every client must finish, and the history must be linearizable. Each
-seed prints a digest of its run: the same seed gives the same digest.
+healed every client must finish, and the history must be linearizable. With
+--bank its clients run transactions instead (two-phase commit across ranges,
+moving money between accounts, and snapshot reads of every balance): every
+snapshot must sum to the total. Each seed prints a digest of its run: the same
+seed gives the same digest.
 
 Options:
   --cluster     the whole-cluster simulator (see above)
+  --bank        with --cluster: the transactional bank workload
   --stores M    stores in a cluster run (default 3)
   --seeds N     how many seeds (default 100)
   --start S     first seed (default 1)
@@ -44,13 +48,14 @@ export const SIM_OPTIONS = {
   nodes: { type: 'string' },
   verbose: { type: 'boolean' },
   cluster: { type: 'boolean' },
+  bank: { type: 'boolean' },
   stores: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number | Promise<number> {
   const seeds = intFlag(values, 'seeds', 100, 1);
   const start = intFlag(values, 'start', 1);
-  if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.verbose === true);
+  if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.bank === true ? 'bank' : 'kv', values.verbose === true);
   const overrides: Partial<SimOptions> = {};
   if (values.steps !== undefined) (overrides as { steps: number }).steps = intFlag(values, 'steps', 2000, 1);
   if (values.nodes !== undefined) (overrides as { nodes: number }).nodes = intFlag(values, 'nodes', 3, 1);
@@ -75,14 +80,14 @@ export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number |
   return failures > 0 ? 1 : 0;
 }
 
-async function clusterSeeds(seeds: number, start: number, stores: number, verbose: boolean): Promise<number> {
+async function clusterSeeds(seeds: number, start: number, stores: number, workload: 'kv' | 'bank', verbose: boolean): Promise<number> {
   let failures = 0;
   for (let i = 0; i < seeds; i++) {
     const seed = start + i;
-    const r = await runClusterSeed(seed, { stores });
+    const r = await runClusterSeed(seed, { stores, workload });
     if (!r.ok) {
       failures++;
-      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}`);
+      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}${workload === 'bank' ? ' --bank' : ''}`);
     } else if (verbose) {
       console.log(`ok seed ${seed} digest ${r.digest}: ${JSON.stringify(r.stats)}`);
     }

@@ -15,6 +15,11 @@
  * everything heals and every client must finish within a bound; a final read
  * of every key joins the history, which must be linearizable.
  *
+ * The bank workload runs src/txn's transaction client instead (a simulated
+ * TSO, routing as the gateway does in sim-sender.ts): transfers commit in two
+ * phases across ranges while coordinators are cut off and crashed with their
+ * stores, and every snapshot read must sum to the total.
+ *
  * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
  * the gateway's router, splits and moves, one-way partitions, message
  * duplication (the streams are TCP's: delayed and in order, lost only when cut),
@@ -33,6 +38,12 @@ import type { HistoryOp } from './clients.js';
 import { checkHistory } from './history-check.js';
 import type { KvCommand, KvResult } from './kv-state-machine.js';
 import { CrashableDisk } from './crashable-engine.js';
+import { attemptKv, SimRangeSender } from './sim-sender.js';
+import { checkBank, describeAnomaly } from './txn-checkers.js';
+import type { BankRead } from './txn-checkers.js';
+import { TxnClient } from '../txn/index.js';
+import { composeTimestamp } from '../common/index.js';
+import type { Timestamp } from '../common/index.js';
 
 export interface ClusterSimOptions {
   readonly seed: number;
@@ -42,9 +53,16 @@ export interface ClusterSimOptions {
   readonly faultMs: number;
   /** Virtual milliseconds allowed, once healed, for every client to finish. */
   readonly livenessMs: number;
+  /**
+   * kv: single-key get/put/delete/cas, checked for linearizability. bank:
+   * transactions (src/txn's client, two-phase across ranges) moving money
+   * between the keys' accounts while others read every balance in one
+   * snapshot; every snapshot must sum to the total.
+   */
+  readonly workload: 'kv' | 'bank';
 }
 
-export const DEFAULT_CLUSTER_SIM: Omit<ClusterSimOptions, 'seed'> = { stores: 3, clients: 4, faultMs: 20_000, livenessMs: 30_000 };
+export const DEFAULT_CLUSTER_SIM: Omit<ClusterSimOptions, 'seed'> = { stores: 3, clients: 4, faultMs: 20_000, livenessMs: 30_000, workload: 'kv' };
 
 export interface ClusterSimResult {
   readonly seed: number;
@@ -52,10 +70,12 @@ export interface ClusterSimResult {
   readonly failure?: string;
   /** A hash of the client history and the number of scheduled events: equal for equal seeds. */
   readonly digest: string;
-  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; events: number };
+  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; events: number; committed: number; conflicts: number };
 }
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
+/** The bank workload: every key is an account opened with this balance. */
+const BALANCE = 100;
 const SPLITS = ['c', 'e'].map((k) => new TextEncoder().encode(k));
 const TICK_MS = 50;
 const ELECTION_TICK = 10;
@@ -94,7 +114,11 @@ export class ClusterSim {
   private logical = 0;
   private stopClients = false;
   private fatal: string | undefined;
-  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, events: 0 };
+  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, events: 0, committed: 0, conflicts: 0 };
+  /** The bank workload's snapshot reads, in the order they completed. */
+  readonly bankReads: BankRead[] = [];
+  private lastTs = 0n;
+  private txns: TxnClient | undefined;
 
   constructor(readonly opts: ClusterSimOptions) {
     const root = new SeededRng(opts.seed);
@@ -124,11 +148,12 @@ export class ClusterSim {
     let failure: string | undefined;
     try {
       for (const s of this.stores.values()) await this.start(s, true);
-      for (let c = 0; c < this.opts.clients; c++) void this.client(c);
+      if (this.opts.workload === 'bank') failure = await this.openBank();
+      for (let c = 0; c < this.opts.clients; c++) void (this.opts.workload === 'bank' ? this.bankClient(c) : this.client(c));
       this.nemesis();
-      await this.time.runUntil(this.opts.faultMs, () => this.fatal !== undefined);
-      failure = this.fatal ?? (await this.healAndFinish());
-      failure ??= this.fatal ?? checkHistory(this.history);
+      await this.time.runUntil(this.opts.faultMs, () => this.fatal !== undefined || failure !== undefined);
+      failure ??= this.fatal ?? (await this.healAndFinish());
+      failure ??= this.fatal ?? (this.opts.workload === 'bank' ? this.checkBank() : checkHistory(this.history));
     } catch (err) {
       failure = `t=${this.time.monotonic()} ms: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
     } finally {
@@ -152,6 +177,7 @@ export class ClusterSim {
         timers,
         rng: new SeededRng(this.rng.nextU32()),
         logger: silentLogger,
+        tso: () => this.tso(1),
         fatal: (err) => (this.fatal = `store ${s.id}: the event loop failed: ${err instanceof Error ? err.message : String(err)}`),
       },
     );
@@ -261,6 +287,7 @@ export class ClusterSim {
     await this.time.runUntil(deadline, () => this.busy === 0 || this.fatal !== undefined);
     if (this.fatal) return this.fatal;
     if (this.busy > 0) return `liveness: ${this.busy} clients still busy ${this.opts.livenessMs} ms after healing`;
+    if (this.opts.workload === 'bank') return this.finalSnapshot();
     const finals = KEYS.map((key) => this.perform(-1, { op: 'get', key }));
     let all = false;
     void Promise.all(finals).then(() => (all = true));
@@ -322,21 +349,104 @@ export class ClusterSim {
 
   /** The store's answer, or undefined when the attempt failed or timed out. */
   private send(address: string, req: WireKvRequest): Promise<WireKvResponse | undefined> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (res: WireKvResponse | undefined) => {
-        if (done) return;
-        done = true;
-        resolve(res);
-      };
-      this.world.setTimeout(() => finish(undefined), ATTEMPT_MS);
-      this.network.kv(address, req).then(finish, () => finish(undefined));
-    });
+    return attemptKv(this.network, this.world, address, req, ATTEMPT_MS);
+  }
+
+  // ---- the bank workload ----------------------------------------------------------------
+
+  /** The placement driver's TSO, without its faults: strictly increasing, a millisecond or two away. */
+  private async tso(count: number): Promise<Timestamp> {
+    await this.sleep(1 + this.rng.int(2));
+    const now = composeTimestamp(this.time.now(), 0);
+    const first = now > this.lastTs ? now : this.lastTs + 1n;
+    this.lastTs = first + BigInt(count) - 1n;
+    return first;
+  }
+
+  private bank(): TxnClient {
+    const sender = new SimRangeSender(this.network, this.ranges, this.peers, this.time, this.world, OP_DEADLINE_MS, ATTEMPT_MS);
+    this.txns ??= new TxnClient(sender, (n) => this.tso(n), this.time, this.world, { deadlineMs: OP_DEADLINE_MS, lockTtlMs: 3_000 });
+    return this.txns;
+  }
+
+  /** Every account starts with BALANCE, in one transaction before any fault. */
+  private async openBank(): Promise<string | undefined> {
+    let outcome: string | undefined = 'the accounts were not opened in time';
+    const open = async () => {
+      const txn = await this.bank().begin();
+      for (const k of KEYS) txn.put(enc.encode(k), enc.encode(String(BALANCE)));
+      await txn.commit();
+      outcome = undefined;
+    };
+    let done = false;
+    void open()
+      .catch((err: Error) => (outcome = `opening the accounts failed: ${err.message}`))
+      .finally(() => (done = true));
+    await this.time.runUntil(this.time.monotonic() + OP_DEADLINE_MS, () => done);
+    return outcome;
+  }
+
+  /** Transfers between two accounts (most across ranges), or a snapshot read of every balance. */
+  private async bankClient(index: number): Promise<void> {
+    const r = this.rng.fork();
+    while (!this.stopClients && this.fatal === undefined) {
+      await this.sleep(r.int(100));
+      if (this.stopClients) break;
+      this.busy++;
+      this.stats.ops++;
+      try {
+        if (index === 0 || r.chance(0.3)) await this.snapshotRead();
+        else await this.transfer(r.pick(KEYS), r.pick(KEYS), 1 + r.int(20));
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'WRITE_CONFLICT') this.stats.conflicts++;
+        else if (code === 'OUTCOME_UNKNOWN') this.stats.unknown++;
+        else if (code !== 'UNAVAILABLE') this.fatal = `bank client ${index}: ${(err as Error).message}`;
+      }
+      this.busy--;
+    }
+  }
+
+  private async transfer(from: string, to: string, amount: number): Promise<void> {
+    if (from === to) return;
+    const txn = await this.bank().begin();
+    const [a, b] = await Promise.all([txn.get(enc.encode(from)), txn.get(enc.encode(to))]);
+    const [x, y] = [Number(dec.decode(a!)), Number(dec.decode(b!))];
+    const moved = Math.min(x, amount);
+    txn.put(enc.encode(from), enc.encode(String(x - moved)));
+    txn.put(enc.encode(to), enc.encode(String(y + moved)));
+    await txn.commit();
+    this.stats.committed++;
+  }
+
+  private async snapshotRead(): Promise<void> {
+    const txn = await this.bank().begin();
+    const values = await Promise.all(KEYS.map((k) => txn.get(enc.encode(k))));
+    this.bankReads.push({ id: this.bankReads.length, balances: Object.fromEntries(KEYS.map((k, i) => [k, values[i] === undefined ? Number.NaN : Number(dec.decode(values[i]!))])) });
+  }
+
+  /** Once healed, one more snapshot must be readable (whatever dead coordinators left is resolved). */
+  private async finalSnapshot(): Promise<string | undefined> {
+    let done = false;
+    let error: string | undefined;
+    void this.snapshotRead()
+      .catch((err: Error) => (error = err.message))
+      .finally(() => (done = true));
+    await this.time.runUntil(this.time.monotonic() + this.opts.livenessMs, () => done || this.fatal !== undefined);
+    if (!done) return `liveness: the final snapshot read did not finish within ${this.opts.livenessMs} ms`;
+    return error === undefined ? undefined : `liveness: the final snapshot read failed: ${error}`;
+  }
+
+  private checkBank(): string | undefined {
+    const initial = Object.fromEntries(KEYS.map((k) => [k, BALANCE]));
+    const res = checkBank(initial, this.bankReads);
+    return res.ok ? undefined : `bank: ${res.anomalies.slice(0, 3).map(describeAnomaly).join('; ')}`;
   }
 
   private digest(): string {
     const h = createHash('sha256');
     for (const op of this.history) h.update(JSON.stringify([op.clientId, op.input, op.output ?? null, op.call, Number.isFinite(op.ret) ? op.ret : -1]));
+    for (const read of this.bankReads) h.update(JSON.stringify(read.balances));
     h.update(String(this.time.steps));
     return h.digest('hex').slice(0, 16);
   }

@@ -30,6 +30,18 @@ describe('the whole-cluster simulator', () => {
 
   it(`seeds ${START + 1000}..${START + 1009} with 5 stores are live and linearizable`, () => runSeeds(START + 1000, 10, 5), 120_000);
 
+  it(`bank transfers across ranges, seeds ${START + 2000}..${START + 2019}: every snapshot sums to the total under cuts, crashes and pauses`, async () => {
+    const failures: string[] = [];
+    let committed = 0;
+    for (let seed = START + 2000; seed < START + 2020; seed++) {
+      const r = await runClusterSeed(seed, { workload: 'bank' });
+      committed += r.stats.committed;
+      if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed)} --bank`);
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+    expect(committed / 20).toBeGreaterThan(100);
+  }, 120_000);
+
   it('replays a seed bit for bit: the same digest twice', async () => {
     const a = await runClusterSeed(START + 7);
     const b = await runClusterSeed(START + 7);
@@ -40,7 +52,7 @@ describe('the whole-cluster simulator', () => {
   }, 60_000);
 
   it('its checker sees the history: a read changed after the fact makes the run fail', async () => {
-    const sim = new (await import('../../src/sim/index.js')).ClusterSim({ seed: START + 3, stores: 3, clients: 4, faultMs: 5_000, livenessMs: 30_000 });
+    const sim = new (await import('../../src/sim/index.js')).ClusterSim({ seed: START + 3, stores: 3, clients: 4, faultMs: 5_000, livenessMs: 30_000, workload: 'kv' });
     const r = await sim.run();
     expect(r.ok, r.failure).toBe(true);
     const read = sim.history.find((h) => h.input.op === 'get' && h.output !== undefined && 'value' in h.output);
