@@ -164,4 +164,32 @@ describe('the loopback network', () => {
       await c.close();
     }
   }, 30_000);
+
+  it('cuts one link one way: what the leader sends one follower is lost, the rest flows, and writes go on', async () => {
+    const impl = impls[1][1];
+    const c = await startCluster(impl, ranges.slice(0, 1));
+    const network = c.network as LoopbackNetwork;
+    try {
+      const range = ranges[0];
+      await waitFor(() => leaderOf(c, range.id) !== undefined);
+      const leader = leaderOf(c, range.id)!;
+      const deaf = [1, 2, 3].find((id) => id !== leader)!;
+      network.cutLink(c.peers.get(leader)!, c.peers.get(deaf)!, true);
+      // The leader still has a quorum with the third store; the deaf follower falls behind.
+      const before = c.stores.get(deaf)!.replicas.get(range.id)!.applied;
+      for (let i = 0; i < 5; i++) {
+        const now = leaderOf(c, range.id)!;
+        const put = await c.kv(now, { op: 'put', rangeId: range.id, key: enc.encode(keyFor(i)), value: enc.encode(`one-way-${i}`), hasValue: true, requestId: `one-way-${i}` });
+        expect(put.error, put.message).toBe('');
+      }
+      const current = leaderOf(c, range.id)!;
+      const applied = c.stores.get(current)!.replicas.get(range.id)!.applied;
+      if (current === leader) expect(c.stores.get(deaf)!.replicas.get(range.id)!.applied).toBeLessThan(applied);
+      network.cutLink(c.peers.get(leader)!, c.peers.get(deaf)!, false);
+      await waitFor(() => c.stores.get(deaf)!.replicas.get(range.id)!.applied >= applied);
+      expect(c.stores.get(deaf)!.replicas.get(range.id)!.applied).toBeGreaterThan(before);
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
 });
