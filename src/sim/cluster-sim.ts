@@ -8,7 +8,7 @@
  *
  * A run: clients do get/put/delete/cas on a few keys spread over several
  * ranges, through the range leaders with request ids and retries, as the
- * gateway does; a nemesis cuts stores off (both ways), heals them, crashes
+ * gateway does; a nemesis cuts stores off (both ways, or one link one way), heals them, crashes
  * stores (losing the process, keeping the disk) and restarts them, and pauses
  * stores (SIGSTOP: timers held while the clock runs on, what is sent to them
  * meanwhile lost) and resumes them. Then
@@ -21,7 +21,7 @@
  * stores, and every snapshot read must sum to the total.
  *
  * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
- * the gateway's router, splits and moves, one-way partitions, message
+ * the gateway's router, splits and moves, message
  * duplication (the streams are TCP's: delayed and in order, lost only when cut),
  * slow or failing fsyncs; a pause loses what is sent to the
  * paused store instead of delivering it late.
@@ -114,6 +114,8 @@ export class ClusterSim {
   private logical = 0;
   private stopClients = false;
   private fatal: string | undefined;
+  /** The one-way cut in force, if any (from, to). */
+  private oneWay: [SimStore, SimStore] | undefined;
   readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, events: 0, committed: 0, conflicts: 0 };
   /** The bank workload's snapshot reads, in the order they completed. */
   readonly bankReads: BankRead[] = [];
@@ -211,7 +213,22 @@ export class ClusterSim {
       const budget = Math.floor((all.length - 1) / 2) + (r.chance(0.1) ? 1 : 0);
       // A healthy store to strike, while the budget allows.
       const victim = () => (impaired.length < budget && healthy.length > 0 ? r.pick(healthy) : undefined);
-      switch (r.int(6)) {
+      switch (r.int(7)) {
+        case 6: {
+          // One way only: the victim still hears the other store but is not heard by it.
+          const v = this.oneWay === undefined ? victim() : undefined;
+          const other = v && r.pick(all.filter((s) => s !== v));
+          if (v && other) {
+            this.oneWay = [v, other];
+            this.network.cutLink(v.address, other.address, true);
+            this.stats.cuts++;
+            this.world.setTimeout(() => {
+              this.network.cutLink(v.address, other.address, false);
+              this.oneWay = undefined;
+            }, 200 + r.int(3_000));
+          }
+          break;
+        }
         case 0:
         case 1: {
           const v = victim();
@@ -277,6 +294,7 @@ export class ClusterSim {
 
   /** Heals every fault, waits for the clients, and reads every key once more. */
   private async healAndFinish(): Promise<string | undefined> {
+    if (this.oneWay) this.network.cutLink(this.oneWay[0].address, this.oneWay[1].address, false);
     for (const s of this.stores.values()) {
       if (s.cut) this.heal(s);
       this.resume(s);

@@ -3,7 +3,8 @@
  * other through a shared registry of addresses, with the same asynchrony as a
  * socket (every delivery is a later task, never a nested call). `cut` makes an
  * address unreachable both ways, as a partition does: frames to it and from
- * it are lost, new streams to it fail.
+ * it are lost, new streams to it fail. `cutLink` loses what one store sends
+ * another, one way only (an asymmetric partition: it still hears the other).
  */
 import type { Timers } from '../runtime/index.js';
 import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
@@ -21,6 +22,8 @@ interface Endpoint {
 export class LoopbackNetwork implements StoreNetwork {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly cutOff = new Set<string>();
+  /** One-way cuts, as "from>to". */
+  private readonly cutLinks = new Set<string>();
   private nextPort = 40_000;
 
   constructor(
@@ -66,9 +69,15 @@ export class LoopbackNetwork implements StoreNetwork {
     else this.cutOff.delete(address);
   }
 
+  /** Loses everything `from` sends `to` (true), or heals that direction (false); the other direction is untouched. */
+  cutLink(from: string, to: string, off: boolean): void {
+    if (off) this.cutLinks.add(`${from}>${to}`);
+    else this.cutLinks.delete(`${from}>${to}`);
+  }
+
   /** Whether a message from `from` (undefined: a client outside the stores) reaches `to` now. */
   private reaches(to: string, from: string | undefined): boolean {
-    return !this.cutOff.has(to) && (from === undefined || !this.cutOff.has(from));
+    return !this.cutOff.has(to) && (from === undefined || (!this.cutOff.has(from) && !this.cutLinks.has(`${from}>${to}`)));
   }
 
   /** The network as the store serving at `self` sees it: what it sends is lost too while `self` is cut off. */
@@ -76,7 +85,7 @@ export class LoopbackNetwork implements StoreNetwork {
     return {
       serve: (address, handlers, pd) => this.serve(address, handlers, pd),
       openRaftStream: (address) => this.openRaftStream(address, self),
-      sendSnapshot: (address, chunks) => (this.cutOff.has(self) ? Promise.reject(new UnavailableError(`${self} is cut off`)) : this.sendSnapshot(address, chunks)),
+      sendSnapshot: (address, chunks) => (this.reaches(address, self) ? this.sendSnapshot(address, chunks) : Promise.reject(new UnavailableError(`${self} cannot reach ${address}`))),
     };
   }
 
