@@ -7,15 +7,16 @@
  * replays bit for bit; its digest says so.
  *
  * A run: clients do get/put/delete/cas on a few keys spread over several
- * ranges, through the range leaders with request ids and retries, as the
- * gateway does; a nemesis cuts stores off (both ways, or one link one way), heals them, crashes
+ * ranges, through src/txn's transaction client as the gateway runs `/kv`
+ * (writes at shared TSO timestamps, gets of the newest state, and snapshot
+ * gets at a transaction's start, held to real time); a nemesis cuts stores off (both ways, or one link one way), heals them, crashes
  * stores (losing the process, keeping the disk) and restarts them, and pauses
  * stores (SIGSTOP: timers held while the clock runs on, what is sent to them
  * meanwhile lost) and resumes them. Then
  * everything heals and every client must finish within a bound; a final read
  * of every key joins the history, which must be linearizable.
  *
- * The bank workload runs src/txn's transaction client instead (a simulated
+ * The bank workload runs transactions through the same client (a simulated
  * TSO, routing as the gateway does in sim-sender.ts): transfers commit in two
  * phases across ranges while coordinators are cut off and crashed with their
  * stores, and every snapshot read must sum to the total.
@@ -33,16 +34,16 @@ import { SeededRng, silentLogger, SimScheduler } from '../runtime/index.js';
 import type { Timers } from '../runtime/index.js';
 import { Store } from '../store/index.js';
 import { LoopbackNetwork } from '../transport/index.js';
-import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
+import type { WireKvResponse } from '../transport/index.js';
 import type { HistoryOp } from './clients.js';
 import { checkHistory } from './history-check.js';
 import type { KvCommand, KvResult } from './kv-state-machine.js';
 import { CrashableDisk } from './crashable-engine.js';
-import { attemptKv, SimRangeSender } from './sim-sender.js';
+import { SimRangeSender } from './sim-sender.js';
 import { checkBank, describeAnomaly } from './txn-checkers.js';
 import type { BankRead } from './txn-checkers.js';
 import { TxnClient } from '../txn/index.js';
-import { composeTimestamp } from '../common/index.js';
+import { composeTimestamp, DbError, UnavailableError } from '../common/index.js';
 import type { Timestamp } from '../common/index.js';
 
 export interface ClusterSimOptions {
@@ -108,7 +109,6 @@ export class ClusterSim {
   private readonly peers = new Map<number, string>();
   private readonly ranges: RangeDescriptor[];
   readonly history: HistoryOp[] = [];
-  private readonly leaderGuess = new Map<number, number>();
   private busy = 0;
   /** Invocation and response stamps of the history: unique and in real-time order. */
   private logical = 0;
@@ -332,45 +332,60 @@ export class ClusterSim {
       const n = r.int(10);
       const input: KvCommand = n < 4 ? { op: 'get', key } : n < 7 ? { op: 'put', key, value } : n < 8 ? { op: 'delete', key } : { op: 'cas', key, expect: r.chance(0.5) ? null : `${r.int(4)}.${r.int(40)}`, value: r.chance(0.2) ? null : value };
       this.busy++;
-      await this.perform(index, input);
+      await this.perform(index, input, n < 2);
       this.busy--;
     }
   }
 
-  /** One operation, retried across stores with one request id until it answers or its deadline passes. */
-  private async perform(clientId: number, input: KvCommand): Promise<void> {
+  /**
+   * One operation through the transaction client, as the gateway runs `/kv`:
+   * a write at a TSO timestamp, a get of the newest state, or (`snapshot`) a
+   * get inside a transaction at its start timestamp. A snapshot read is
+   * linearized when its timestamp was issued, so the checker also holds the
+   * snapshots to real time. An error leaves the outcome unknown.
+   */
+  private async perform(clientId: number, input: KvCommand, snapshot = false): Promise<void> {
     const op: HistoryOp = { clientId, input, output: undefined, call: ++this.logical, ret: Number.POSITIVE_INFINITY };
     this.history.push(op);
     this.stats.ops++;
-    const requestId = `c${clientId}-${this.stats.ops}`;
-    const range = this.ranges.find((d) => key(input) >= dec.decode(d.start) && (d.end.byteLength === 0 || key(input) < dec.decode(d.end)))!;
-    const deadline = this.time.monotonic() + OP_DEADLINE_MS;
-    for (let attempt = 0; this.time.monotonic() < deadline; attempt++) {
-      const stores = range.replicas.map((rep) => rep.store);
-      const store = this.leaderGuess.get(range.id) ?? stores[attempt % stores.length];
-      const res = await this.send(this.peers.get(store)!, request(input, range, requestId, attempt > 0));
-      if (res && (res.error === '' || res.error === 'CONFLICT')) {
-        this.leaderGuess.set(range.id, store);
-        op.output = result(input, res);
-        op.ret = ++this.logical;
-        return;
+    try {
+      op.output = await this.runKv(input, snapshot);
+      op.ret = ++this.logical;
+    } catch (err) {
+      if (!(err instanceof DbError)) throw err;
+      this.stats.unknown++;
+    }
+  }
+
+  private async runKv(input: KvCommand, snapshot: boolean): Promise<KvResult> {
+    const client = this.txnClient();
+    const key = enc.encode(input.key);
+    const text = (found: boolean, value: Uint8Array) => (found ? dec.decode(value) : null);
+    switch (input.op) {
+      case 'get': {
+        if (snapshot) {
+          const value = await (await client.begin()).get(key);
+          return { value: value === undefined ? null : dec.decode(value) };
+        }
+        const res = answered(await client.read({ op: 'get', key }));
+        return { value: text(res.found, res.value) };
       }
-      if (res?.error === 'BAD_REQUEST') throw new Error(`store ${store} refused ${JSON.stringify(input)}: ${res.message}`);
-      if (res?.error === 'NOT_LEADER' && res.leaderStore !== 0 && res.leaderStore !== store) this.leaderGuess.set(range.id, res.leaderStore);
-      else {
-        this.leaderGuess.delete(range.id);
-        await this.sleep(20 + attempt * 10);
+      case 'put':
+        answered(await client.write({ op: 'put', key, value: enc.encode(input.value), hasValue: true }));
+        return { ok: true };
+      case 'delete':
+        answered(await client.write({ op: 'delete', key }));
+        return { ok: true };
+      case 'cas': {
+        const { value, expect } = input;
+        const res = await client.write({ op: 'cas', key, hasValue: value !== null, value: value === null ? undefined : enc.encode(value), hasExpect: expect !== null, expect: expect === null ? undefined : enc.encode(expect) });
+        if (res.error === 'CONFLICT') return { ok: false, current: text(res.found, res.value) };
+        return { ok: true, current: text(answered(res).found, res.value) };
       }
     }
-    this.stats.unknown++;
   }
 
-  /** The store's answer, or undefined when the attempt failed or timed out. */
-  private send(address: string, req: WireKvRequest): Promise<WireKvResponse | undefined> {
-    return attemptKv(this.network, this.world, address, req, ATTEMPT_MS);
-  }
-
-  // ---- the bank workload ----------------------------------------------------------------
+  // ---- the transaction client (both workloads) and the bank ----------------------------
 
   /** The placement driver's TSO, without its faults: strictly increasing, a millisecond or two away. */
   private async tso(count: number): Promise<Timestamp> {
@@ -381,7 +396,7 @@ export class ClusterSim {
     return first;
   }
 
-  private bank(): TxnClient {
+  private txnClient(): TxnClient {
     const sender = new SimRangeSender(this.network, this.ranges, this.peers, this.time, this.world, OP_DEADLINE_MS, ATTEMPT_MS);
     this.txns ??= new TxnClient(sender, (n) => this.tso(n), this.time, this.world, { deadlineMs: OP_DEADLINE_MS, lockTtlMs: 3_000 });
     return this.txns;
@@ -391,7 +406,7 @@ export class ClusterSim {
   private async openBank(): Promise<string | undefined> {
     let outcome: string | undefined = 'the accounts were not opened in time';
     const open = async () => {
-      const txn = await this.bank().begin();
+      const txn = await this.txnClient().begin();
       for (const k of KEYS) txn.put(enc.encode(k), enc.encode(String(BALANCE)));
       await txn.commit();
       outcome = undefined;
@@ -427,7 +442,7 @@ export class ClusterSim {
 
   private async transfer(from: string, to: string, amount: number): Promise<void> {
     if (from === to) return;
-    const txn = await this.bank().begin();
+    const txn = await this.txnClient().begin();
     const [a, b] = await Promise.all([txn.get(enc.encode(from)), txn.get(enc.encode(to))]);
     const [x, y] = [Number(dec.decode(a!)), Number(dec.decode(b!))];
     const moved = Math.min(x, amount);
@@ -438,7 +453,7 @@ export class ClusterSim {
   }
 
   private async snapshotRead(): Promise<void> {
-    const txn = await this.bank().begin();
+    const txn = await this.txnClient().begin();
     const values = await Promise.all(KEYS.map((k) => txn.get(enc.encode(k))));
     this.bankReads.push({ id: this.bankReads.length, balances: Object.fromEntries(KEYS.map((k, i) => [k, values[i] === undefined ? Number.NaN : Number(dec.decode(values[i]!))])) });
   }
@@ -470,34 +485,11 @@ export class ClusterSim {
   }
 }
 
-const key = (input: KvCommand): string => input.key;
-
-function request(input: KvCommand, range: RangeDescriptor, requestId: string, retry: boolean): WireKvRequest {
-  const empty = new Uint8Array(0);
-  const base: WireKvRequest = { requestId: '', rangeId: range.id, epoch: range.epoch, op: input.op, key: enc.encode(input.key), value: empty, hasValue: false, expect: empty, hasExpect: false, end: empty, limit: 0, retry, ts: 0n, payload: empty };
-  switch (input.op) {
-    case 'get':
-      return base;
-    case 'put':
-      return { ...base, requestId, value: enc.encode(input.value), hasValue: true };
-    case 'delete':
-      return { ...base, requestId };
-    case 'cas':
-      return { ...base, requestId, value: input.value === null ? empty : enc.encode(input.value), hasValue: input.value !== null, expect: input.expect === null ? empty : enc.encode(input.expect), hasExpect: input.expect !== null };
-  }
-}
-
-function result(input: KvCommand, res: WireKvResponse): KvResult {
-  const current = res.found ? dec.decode(res.value) : null;
-  switch (input.op) {
-    case 'get':
-      return { value: current };
-    case 'put':
-    case 'delete':
-      return { ok: true };
-    case 'cas':
-      return { ok: res.error === '', current };
-  }
+/** The answer of a request that must succeed: an error code leaves the outcome unknown; a refusal is a bug. */
+function answered(res: WireKvResponse): WireKvResponse {
+  if (res.error === 'BAD_REQUEST') throw new Error(`a store refused a well-formed request: ${res.message}`);
+  if (res.error !== '') throw new UnavailableError(`${res.error}: ${res.message}`);
+  return res;
 }
 
 /** Runs one seed of the cluster simulator. */
