@@ -5,8 +5,10 @@
  * ("k00000".."k09999", each request a random one) at 1, 16, 64 and 256
  * connections, once on a fresh cluster with its single initial range and once
  * on a fresh cluster split in advance into 8 ranges of 1,250 keys with their
- * leaders rebalanced; req/s, p50/p99/p99.9 latency, errors, and the CPU of
- * every process (gateway, stores, placement driver, and this process, which
+ * leaders rebalanced. Then `POST /txn` at 16 connections and up: 2-key
+ * writes within one range (one-phase commit) and, with 8 ranges, across two
+ * ranges (two-phase commit); a 409 is counted as a conflict, not an error.
+ * Each row: req/s, p50/p99/p99.9 latency, errors, and the CPU of every process (gateway, stores, placement driver, and this process, which
  * runs autocannon). Prints a table, writes bench/results/http-<date>.json, and
  * the last line printed is
  *   summary: 8 ranges, 64 conns: PUT <n> req/s, GET <m> req/s
@@ -41,6 +43,21 @@ const randomPath = () => PATHS[Math.floor(Math.random() * KEYS)];
 /** A 64-byte value (ASCII, so 64 bytes in UTF-8 too). */
 const VALUE = '0123456789abcdef'.repeat(VALUE_BYTES / 16);
 const PUT_BODY = JSON.stringify({ value: VALUE });
+/** Keys per range with 8 ranges: a 1PC pair stays inside one such block, a 2PC pair spans two. */
+const BLOCK = KEYS / 8;
+
+/** The ops of a row: `/kv` PUT and GET, and 2-key `/txn` writes in one range (TXN-1PC) or across two (TXN-2PC). */
+type Op = 'PUT' | 'GET' | 'TXN-1PC' | 'TXN-2PC';
+
+/** A /txn body writing two distinct random keys, in one 1,250-key block or in two. */
+function txnBody(crossRange: boolean): string {
+  const a = Math.floor(Math.random() * KEYS);
+  const block = Math.floor(a / BLOCK);
+  const b = crossRange
+    ? (((block + 1 + Math.floor(Math.random() * 7)) % 8) * BLOCK + Math.floor(Math.random() * BLOCK)) % KEYS
+    : block * BLOCK + ((a % BLOCK) + 1 + Math.floor(Math.random() * (BLOCK - 1))) % BLOCK;
+  return `{"success":[{"op":"put","key":"${keyName(a)}","value":"${VALUE}"},{"op":"put","key":"${keyName(b)}","value":"${VALUE}"}]}`;
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`bench: ${line}`);
@@ -415,14 +432,16 @@ async function discoverProcesses(cluster: Cluster, warnings: Set<string>): Promi
 interface Row {
   config: string;
   ranges: number;
-  op: 'PUT' | 'GET';
+  op: Op;
   conns: number;
   seconds: number;
   reqPerSec: number;
   requests: number;
   latencyMs: { p50: number; p99: number; p99_9: number; mean: number; max: number };
-  /** non-2xx answers + connection errors and timeouts. */
+  /** non-2xx answers (but a /txn 409) + connection errors and timeouts. */
   errors: number;
+  /** /txn answers 409 CONFLICT: a write-write conflict, the transaction rolled back. */
+  conflicts: number;
   non2xx: number;
   connErrors: number;
   timeouts: number;
@@ -430,12 +449,27 @@ interface Row {
   cpu: CpuReport;
 }
 
-async function run(url: string, config: number, op: 'PUT' | 'GET', conns: number, seconds: number, groups: ProcessGroups): Promise<Row> {
-  const setupRequest = (req: { path: string }) => {
+function requestFor(op: Op) {
+  const randomKey = (req: { path: string }) => {
     req.path = randomPath();
     return req;
   };
-  const request = op === 'PUT' ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest } : { method: 'GET', setupRequest };
+  const json = { 'content-type': 'application/json' };
+  switch (op) {
+    case 'PUT':
+      return { method: 'PUT', headers: json, body: PUT_BODY, setupRequest: randomKey };
+    case 'GET':
+      return { method: 'GET', setupRequest: randomKey };
+    case 'TXN-1PC':
+    case 'TXN-2PC': {
+      const cross = op === 'TXN-2PC';
+      return { method: 'POST', path: '/txn', headers: json, setupRequest: (req: { body?: string }) => ({ ...req, body: txnBody(cross) }) };
+    }
+  }
+}
+
+async function run(url: string, config: number, op: Op, conns: number, seconds: number, groups: ProcessGroups): Promise<Row> {
+  const request = requestFor(op);
   const meter = new CpuMeter(groups);
   meter.start();
   const r = await autocannon({ url, connections: conns, duration: seconds, requests: [request] });
@@ -452,7 +486,8 @@ async function run(url: string, config: number, op: 'PUT' | 'GET', conns: number
     reqPerSec: Math.round(r.requests.average),
     requests: r.requests.total,
     latencyMs: { p50: lat.p50, p99: lat.p99, p99_9: lat.p99_9, mean: lat.average, max: lat.max },
-    errors: r.non2xx + r.errors,
+    errors: r.non2xx - (statusCodes['409'] ?? 0) + r.errors,
+    conflicts: statusCodes['409'] ?? 0,
     non2xx: r.non2xx,
     connErrors: r.errors - r.timeouts,
     timeouts: r.timeouts,
@@ -489,15 +524,17 @@ async function benchConfig(n: number, opts: Options, rows: Row[]): Promise<Confi
     await preload(cluster.url);
     log(`${label} preloaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const seen = new Set<string>();
+    // Transactions at 16 connections and up; across ranges only where there are several.
+    const ops = (conns: number): Op[] => ['PUT', 'GET', ...(conns < 16 ? [] : n === 1 ? (['TXN-1PC'] as const) : (['TXN-1PC', 'TXN-2PC'] as const))];
     for (const conns of opts.conns) {
-      for (const op of ['PUT', 'GET'] as const) {
+      for (const op of ops(conns)) {
         if (interrupted) throw new BenchError('interrupted');
         const groups = await discoverProcesses(cluster, seen);
         result.processes = groups;
         log(`${label} ${op} ${op === 'GET' ? '(linearizable) ' : ''}with ${conns} connections for ${opts.seconds} s`);
         const row = await run(cluster.url, n, op, conns, opts.seconds, groups);
         rows.push(row);
-        log(`${label} ${op} x${conns}: ${row.reqPerSec} req/s, p50 ${fmt(row.latencyMs.p50)} / p99 ${fmt(row.latencyMs.p99)} / p99.9 ${fmt(row.latencyMs.p99_9)} ms, ${row.errors} errors`);
+        log(`${label} ${op} x${conns}: ${row.reqPerSec} req/s, p50 ${fmt(row.latencyMs.p50)} / p99 ${fmt(row.latencyMs.p99)} / p99.9 ${fmt(row.latencyMs.p99_9)} ms, ${row.errors} errors${op.startsWith('TXN') ? `, ${row.conflicts} conflicts` : ''}`);
         if (cluster.proc.exitCode !== null || cluster.proc.signalCode !== null) throw new ClusterError('raftshard local exited during the run', cluster.tail());
       }
     }
@@ -515,7 +552,7 @@ const fmt = (x: number | null | undefined, digits = 2) => (x === null || x === u
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Math.round(x)}%`);
 
 function table(rows: Row[]): string {
-  const head = ['config', 'op', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'cpu gateway', 'cpu stores', 'cpu pd', 'cpu bench'];
+  const head = ['config', 'op', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'errors', 'conflicts/s', 'cpu µs/req', 'cpu gateway', 'cpu stores', 'cpu pd', 'cpu bench'];
   const body = rows.map((r) => [
     r.config,
     r.op,
@@ -525,6 +562,8 @@ function table(rows: Row[]): string {
     fmt(r.latencyMs.p99),
     fmt(r.latencyMs.p99_9),
     String(r.errors),
+    r.op.startsWith('TXN') ? fmt(r.conflicts / r.seconds, 0) : '-',
+    fmt(cpuPerRequest(r), 0),
     pct(r.cpu.roles.gateway),
     pct(r.cpu.roles.stores),
     pct(r.cpu.roles.pd),
@@ -533,6 +572,13 @@ function table(rows: Row[]): string {
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
   return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** CPU time per request (µs), summed over the cluster's processes (not the bench's own). */
+function cpuPerRequest(r: Row): number | undefined {
+  const { gateway, stores, pd } = r.cpu.roles;
+  if (r.reqPerSec === 0 || gateway == null || stores == null) return undefined;
+  return ((gateway + stores + (pd ?? 0)) / 100 / r.reqPerSec) * 1e6;
 }
 
 function summary(rows: Row[]): string | undefined {

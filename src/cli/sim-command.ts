@@ -3,12 +3,12 @@
  * failures with the command that replays them.
  */
 import { clusterReplayCommand, replayCommand, runClusterSeed, runSeed } from '../sim/index.js';
-import type { SimOptions } from '../sim/index.js';
+import type { ClusterWorkload, SimOptions } from '../sim/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
-import { intFlag } from './args.js';
+import { intFlag, UsageError } from './args.js';
 
 export const SIM_HELP = `Usage: raftshard sim [--seeds N] [--start S] [--steps K] [--nodes M] [--verbose]
-       raftshard sim --cluster [--bank] [--seeds N] [--start S] [--stores M] [--verbose]
+       raftshard sim --cluster [--bank | --append] [--seeds N] [--start S] [--stores M] [--verbose]
 
 Runs seeds S..S+N-1 of the deterministic Raft simulator: a cluster of the real
 core with a simulated clock, disk and network, under a nemesis that drops,
@@ -25,12 +25,17 @@ does, and a nemesis that cuts stores off and crashes and restarts them; once
 healed every client must finish, and the history must be linearizable. With
 --bank its clients run transactions instead (two-phase commit across ranges,
 moving money between accounts, and snapshot reads of every balance): every
-snapshot must sum to the total. Each seed prints a digest of its run: the same
+snapshot must sum to the total. With --append they run list-append
+transactions (Elle's workload: reads of a key's list and appends of unique
+elements), and the history must be free of G0, G1a/b/c, G-single, lost
+updates and their real-time variants (G2, write skew, is allowed: snapshot
+isolation). Each seed prints a digest of its run: the same
 seed gives the same digest.
 
 Options:
   --cluster     the whole-cluster simulator (see above)
   --bank        with --cluster: the transactional bank workload
+  --append      with --cluster: the list-append transactional workload
   --stores M    stores in a cluster run (default 3)
   --seeds N     how many seeds (default 100)
   --start S     first seed (default 1)
@@ -49,13 +54,18 @@ export const SIM_OPTIONS = {
   verbose: { type: 'boolean' },
   cluster: { type: 'boolean' },
   bank: { type: 'boolean' },
+  append: { type: 'boolean' },
   stores: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number | Promise<number> {
   const seeds = intFlag(values, 'seeds', 100, 1);
   const start = intFlag(values, 'start', 1);
-  if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.bank === true ? 'bank' : 'kv', values.verbose === true);
+  if (values.cluster === true) {
+    if (values.bank === true && values.append === true) throw new UsageError('--bank and --append are different workloads: choose one', SIM_HELP);
+    const workload: ClusterWorkload = values.bank === true ? 'bank' : values.append === true ? 'append' : 'kv';
+    return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), workload, values.verbose === true);
+  }
   const overrides: Partial<SimOptions> = {};
   if (values.steps !== undefined) (overrides as { steps: number }).steps = intFlag(values, 'steps', 2000, 1);
   if (values.nodes !== undefined) (overrides as { nodes: number }).nodes = intFlag(values, 'nodes', 3, 1);
@@ -80,14 +90,14 @@ export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number |
   return failures > 0 ? 1 : 0;
 }
 
-async function clusterSeeds(seeds: number, start: number, stores: number, workload: 'kv' | 'bank', verbose: boolean): Promise<number> {
+async function clusterSeeds(seeds: number, start: number, stores: number, workload: ClusterWorkload, verbose: boolean): Promise<number> {
   let failures = 0;
   for (let i = 0; i < seeds; i++) {
     const seed = start + i;
     const r = await runClusterSeed(seed, { stores, workload });
     if (!r.ok) {
       failures++;
-      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}${workload === 'bank' ? ' --bank' : ''}`);
+      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}${workload === 'kv' ? '' : ` --${workload}`}`);
     } else if (verbose) {
       console.log(`ok seed ${seed} digest ${r.digest}: ${JSON.stringify(r.stats)}`);
     }

@@ -40,8 +40,8 @@ import { checkHistory } from './history-check.js';
 import type { KvCommand, KvResult } from './kv-state-machine.js';
 import { CrashableDisk } from './crashable-engine.js';
 import { SimRangeSender } from './sim-sender.js';
-import { checkBank, describeAnomaly } from './txn-checkers.js';
-import type { BankRead } from './txn-checkers.js';
+import { checkBank, checkListAppend, describeAnomaly } from './txn-checkers.js';
+import type { BankRead, ListAppendOp, ListAppendTxn, TxnStatus } from './txn-checkers.js';
 import { TxnClient } from '../txn/index.js';
 import { composeTimestamp, DbError, UnavailableError } from '../common/index.js';
 import type { Timestamp } from '../common/index.js';
@@ -60,8 +60,11 @@ export interface ClusterSimOptions {
    * between the keys' accounts while others read every balance in one
    * snapshot; every snapshot must sum to the total.
    */
-  readonly workload: 'kv' | 'bank';
+  readonly workload: ClusterWorkload;
 }
+
+/** `kv`: single-key operations, linearizable; `bank`: transfers, every snapshot sums to the total; `append`: list-append transactions, Elle's checker. */
+export type ClusterWorkload = 'kv' | 'bank' | 'append';
 
 export const DEFAULT_CLUSTER_SIM: Omit<ClusterSimOptions, 'seed'> = { stores: 3, clients: 4, faultMs: 20_000, livenessMs: 30_000, workload: 'kv' };
 
@@ -119,6 +122,9 @@ export class ClusterSim {
   readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, events: 0, committed: 0, conflicts: 0 };
   /** The bank workload's snapshot reads, in the order they completed. */
   readonly bankReads: BankRead[] = [];
+  /** The list-append workload's transactions, in the order they ended; each appends elements unique in the run. */
+  readonly appends: ListAppendTxn[] = [];
+  private lastElement = 0;
   private lastTs = 0n;
   private txns: TxnClient | undefined;
 
@@ -151,11 +157,12 @@ export class ClusterSim {
     try {
       for (const s of this.stores.values()) await this.start(s, true);
       if (this.opts.workload === 'bank') failure = await this.openBank();
-      for (let c = 0; c < this.opts.clients; c++) void (this.opts.workload === 'bank' ? this.bankClient(c) : this.client(c));
+      const client = { kv: (c: number) => this.client(c), bank: (c: number) => this.bankClient(c), append: (c: number) => this.appendClient(c) }[this.opts.workload];
+      for (let c = 0; c < this.opts.clients; c++) void client(c);
       this.nemesis();
       await this.time.runUntil(this.opts.faultMs, () => this.fatal !== undefined || failure !== undefined);
       failure ??= this.fatal ?? (await this.healAndFinish());
-      failure ??= this.fatal ?? (this.opts.workload === 'bank' ? this.checkBank() : checkHistory(this.history));
+      failure ??= this.fatal ?? this.check();
     } catch (err) {
       failure = `t=${this.time.monotonic()} ms: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
     } finally {
@@ -306,6 +313,7 @@ export class ClusterSim {
     if (this.fatal) return this.fatal;
     if (this.busy > 0) return `liveness: ${this.busy} clients still busy ${this.opts.livenessMs} ms after healing`;
     if (this.opts.workload === 'bank') return this.finalSnapshot();
+    if (this.opts.workload === 'append') return this.finalAppendRead();
     const finals = KEYS.map((key) => this.perform(-1, { op: 'get', key }));
     let all = false;
     void Promise.all(finals).then(() => (all = true));
@@ -470,6 +478,81 @@ export class ClusterSim {
     return error === undefined ? undefined : `liveness: the final snapshot read failed: ${error}`;
   }
 
+  // ---- list-append (Elle) ----------------------------------------------------------------
+
+  /** Transactions of 1–4 steps, each a read of a key's list or an append of a new element to it (read, then write back). */
+  private async appendClient(index: number): Promise<void> {
+    const r = this.rng.fork();
+    while (!this.stopClients && this.fatal === undefined) {
+      await this.sleep(r.int(100));
+      if (this.stopClients) break;
+      const steps = Array.from({ length: 1 + r.int(4) }, () => ({ key: r.pick(KEYS), append: r.chance(0.5) ? ++this.lastElement : undefined }));
+      this.busy++;
+      this.stats.ops++;
+      const status = await this.appendTxn(index, steps);
+      if (status === 'ok') this.stats.committed++;
+      this.busy--;
+    }
+  }
+
+  /**
+   * Runs one list-append transaction and records it. A conflict and a 503
+   * (UNAVAILABLE) record it as failed, which the checker holds to: none of its
+   * appends may ever be seen.
+   */
+  private async appendTxn(clientId: number, steps: readonly { key: string; append: number | undefined }[]): Promise<TxnStatus> {
+    const invokedAt = ++this.logical;
+    const ops: ListAppendOp[] = [];
+    let status: TxnStatus = 'ok';
+    try {
+      const txn = await this.txnClient().begin();
+      for (const { key, append } of steps) {
+        const raw = await txn.get(enc.encode(key));
+        const list = raw === undefined ? [] : dec.decode(raw).split(',').map(Number);
+        if (append === undefined) {
+          ops.push({ f: 'r', key, value: raw === undefined ? null : list });
+        } else {
+          txn.put(enc.encode(key), enc.encode([...list, append].join(',')));
+          ops.push({ f: 'append', key, value: append });
+        }
+      }
+      await txn.commit();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'WRITE_CONFLICT') this.stats.conflicts++;
+      if (code === 'OUTCOME_UNKNOWN') this.stats.unknown++;
+      if (code === 'WRITE_CONFLICT' || code === 'UNAVAILABLE') status = 'fail';
+      else if (code === 'OUTCOME_UNKNOWN') status = 'unknown';
+      else this.fatal = `list-append client ${clientId}: ${(err as Error).message}`;
+    }
+    this.appends.push({ id: this.appends.length, status, ops, invokedAt, completedAt: ++this.logical });
+    return status;
+  }
+
+  /** Once healed, a read of every list must commit. */
+  private async finalAppendRead(): Promise<string | undefined> {
+    let status: TxnStatus | undefined;
+    void this.appendTxn(-1, KEYS.map((key) => ({ key, append: undefined }))).then((s) => (status = s));
+    await this.time.runUntil(this.time.monotonic() + this.opts.livenessMs, () => status !== undefined || this.fatal !== undefined);
+    if (status === undefined) return `liveness: the final read of every list did not finish within ${this.opts.livenessMs} ms`;
+    return status === 'ok' ? undefined : `liveness: the final read of every list ended ${status}`;
+  }
+
+  /** The workload's own check of the history. */
+  private check(): string | undefined {
+    switch (this.opts.workload) {
+      case 'kv':
+        return checkHistory(this.history);
+      case 'bank':
+        return this.checkBank();
+      case 'append': {
+        // Snapshots respect real time: a transaction sees every one answered before it started.
+        const res = checkListAppend(this.appends, { realtime: true });
+        return res.ok ? undefined : `list-append: ${res.anomalies.slice(0, 3).map(describeAnomaly).join('; ')}`;
+      }
+    }
+  }
+
   private checkBank(): string | undefined {
     const initial = Object.fromEntries(KEYS.map((k) => [k, BALANCE]));
     const res = checkBank(initial, this.bankReads);
@@ -480,6 +563,7 @@ export class ClusterSim {
     const h = createHash('sha256');
     for (const op of this.history) h.update(JSON.stringify([op.clientId, op.input, op.output ?? null, op.call, Number.isFinite(op.ret) ? op.ret : -1]));
     for (const read of this.bankReads) h.update(JSON.stringify(read.balances));
+    for (const txn of this.appends) h.update(JSON.stringify([txn.status, txn.ops]));
     h.update(String(this.time.steps));
     return h.digest('hex').slice(0, 16);
   }

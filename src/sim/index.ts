@@ -6,7 +6,7 @@
  */
 export { runSeed, replayCommand } from './run.js';
 export { ClusterSim, clusterReplayCommand, DEFAULT_CLUSTER_SIM, runClusterSeed } from './cluster-sim.js';
-export type { ClusterSimOptions, ClusterSimResult } from './cluster-sim.js';
+export type { ClusterSimOptions, ClusterSimResult, ClusterWorkload } from './cluster-sim.js';
 export { Simulation, DEFAULT_SIM } from './simulation.js';
 export type { SimOptions, SimResult, SimStats } from './simulation.js';
 export { SafetyChecker, SafetyViolation } from './checkers.js';

@@ -28,6 +28,7 @@
  * included) to find the descriptors; a descriptor sub-prefix would make the
  * startup scan proportional to the number of ranges.
  */
+import { putU64 } from '../common/index.js';
 import { StorageCorruption } from './errors.js';
 
 export const LOCAL_PREFIX = 0x00;
@@ -206,7 +207,7 @@ function withTimestamp(prefix: number, userKey: Uint8Array, ts: bigint): Uint8Ar
   if (ts < 0n || ts > U64_MASK) throw new RangeError(`timestamp ${ts} outside u64`);
   const { buf, end } = encodeUserKey(userKey, prefix, TS_BYTES);
   // Bit-inverted (newest first); for a u64, ~ts is U64_MASK - ts.
-  new DataView(buf.buffer).setBigUint64(end, U64_MASK - ts);
+  putU64(buf, end, U64_MASK - ts);
   return buf;
 }
 

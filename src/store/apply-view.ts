@@ -9,7 +9,7 @@ import { keys as keyspace } from '../storage/index.js';
 import type { MvccSink, MvccView } from '../txn/index.js';
 import type { MetaCache } from './meta-cache.js';
 
-const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+const latin1 = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
 
 export class ApplyView implements MvccView, MvccSink {
   /** Staged writes by key (latin1 of the bytes); null = deleted. */
@@ -20,14 +20,25 @@ export class ApplyView implements MvccView, MvccSink {
   private readonly touched: [MetaCache, string][] = [];
   /** The cache of the replica applying now: its metadata writes are remembered for it. */
   owner: MetaCache | undefined;
+  /** The string of the key last converted: an action reads a key and then writes it, with the same bytes object (keys are never mutated). */
+  private lastKey: Uint8Array | undefined;
+  private lastString = '';
 
   constructor(
     private readonly engine: Engine,
     private readonly batch: WriteBatch,
   ) {}
 
+  private keyOf(key: Uint8Array): string {
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastString = latin1(key);
+    }
+    return this.lastString;
+  }
+
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const k = keyOf(key);
+    const k = this.keyOf(key);
     const hit = this.staged.has(k) ? this.staged.get(k) : this.fetched.get(k);
     if (hit !== undefined) return hit ?? undefined;
     return this.engine.get(key);
@@ -40,7 +51,7 @@ export class ApplyView implements MvccView, MvccSink {
   lookupCached(cache: MetaCache, keys: readonly Uint8Array[]): Uint8Array[] {
     const misses: Uint8Array[] = [];
     for (const key of keys) {
-      const k = keyOf(key);
+      const k = this.keyOf(key);
       const cached = cache.get(k);
       if (cached === undefined) misses.push(key);
       else this.fetched.set(k, cached);
@@ -57,18 +68,18 @@ export class ApplyView implements MvccView, MvccSink {
   async prefetch(keys: readonly Uint8Array[]): Promise<void> {
     if (keys.length === 0) return;
     const values = await this.engine.getMany(keys);
-    keys.forEach((key, i) => this.fetched.set(keyOf(key), values[i] ?? null));
+    keys.forEach((key, i) => this.fetched.set(this.keyOf(key), values[i] ?? null));
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    const k = keyOf(key);
+    const k = this.keyOf(key);
     this.staged.set(k, value);
     this.batch.put(key, value);
     if (this.owner && key[0] === keyspace.META_PREFIX) this.touched.push([this.owner, k]);
   }
 
   del(key: Uint8Array): void {
-    const k = keyOf(key);
+    const k = this.keyOf(key);
     this.staged.set(k, null);
     this.batch.del(key);
     if (this.owner && key[0] === keyspace.META_PREFIX) this.touched.push([this.owner, k]);
@@ -101,14 +112,14 @@ export class ApplyView implements MvccView, MvccSink {
       return;
     }
     const overlay: [string, Uint8Array | null][] = [];
-    const lo = keyOf(gte);
-    const hi = keyOf(lt);
+    const lo = this.keyOf(gte);
+    const hi = this.keyOf(lt);
     // latin1 strings compare like the bytes they hold.
     for (const [k, v] of staged) if (k >= lo && k < hi) overlay.push([k, v]);
     overlay.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let i = 0;
     for await (const [k, v] of this.engine.range(gte, lt)) {
-      const ks = keyOf(k);
+      const ks = this.keyOf(k);
       for (; i < overlay.length && overlay[i][0] < ks; i++) if (overlay[i][1] !== null) yield [Buffer.from(overlay[i][0], 'latin1'), overlay[i][1]!];
       if (i < overlay.length && overlay[i][0] === ks) {
         if (overlay[i][1] !== null) yield [k, overlay[i][1]!];

@@ -42,6 +42,22 @@ describe('the whole-cluster simulator', () => {
     expect(committed / 20).toBeGreaterThan(100);
   }, 120_000);
 
+  it(`list-append transactions, seeds ${START + 3000}..${START + 3019}: no G0, G1, G-single, lost update or real-time cycle (Elle)`, async () => {
+    const failures: string[] = [];
+    let committed = 0;
+    let conflicts = 0;
+    for (let seed = START + 3000; seed < START + 3020; seed++) {
+      const r = await runClusterSeed(seed, { workload: 'append' });
+      committed += r.stats.committed;
+      conflicts += r.stats.conflicts;
+      if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed)} --append`);
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+    // Enough commits, and enough contention that conflicts were decided.
+    expect(committed / 20).toBeGreaterThan(200);
+    expect(conflicts / 20).toBeGreaterThan(10);
+  }, 120_000);
+
   it('replays a seed bit for bit: the same digest twice', async () => {
     const a = await runClusterSeed(START + 7);
     const b = await runClusterSeed(START + 7);

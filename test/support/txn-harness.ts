@@ -205,7 +205,8 @@ const lockFields = (l: Lock): string => `primary=${text(l.primary)} start=${form
 export const formatLock = (l: KeyLock): string => `${text(l.key)}: ${lockFields(l)}`;
 
 function formatMeta(m: KeyMeta): string {
-  const latest = m.latest ? `${m.latest.kind}@${formatTs(m.latest.commitTs)}/${formatTs(m.latest.startTs)}${m.latest.kind === 'put' ? `=${stored(m.latest.value)}` : ''}` : '<none>';
+  // The metadata's copy of the newest version points at its write record (the value is there).
+  const latest = m.latest ? `${m.latest.kind}@${formatTs(m.latest.commitTs)}/${formatTs(m.latest.startTs)}${m.latest.value ? `=${formatValue(m.latest.value)}` : ''}` : '<none>';
   const lock = m.lock ? `{${lockFields(m.lock)}}` : '<none>';
   return `max=${formatTs(m.maxTs)} latest=${latest} lock=${lock}`;
 }

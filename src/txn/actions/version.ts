@@ -16,10 +16,13 @@ export function putVersion(
   // A long value goes to the data column once; the records point at it by startTs.
   const inline = m.kind === 'put' && m.value && !m.valueInData ? inlineValue(m.value) : undefined;
   if (m.kind === 'put' && m.value && !m.valueInData && !inline) txn.putData(key, m.startTs, m.value);
-  const version: Version = { commitTs, startTs: m.startTs, kind: m.kind, value: inline };
-  txn.putWrite(key, commitTs, { kind: m.kind, startTs: m.startTs, value: inline });
+  // The metadata's copy of the newest version points at its write record, which holds the value: one
+  // copy of the value per write (the write record is one exact read away; the metadata is usually cached).
+  const version: Version = { commitTs, startTs: m.startTs, kind: m.kind, value: undefined };
   const newer = !meta?.latest || meta.latest.commitTs < commitTs;
+  // The metadata first: it was just read, and its key is still at hand (MvccTxn, ApplyView).
   txn.setMeta(key, { maxTs: max(meta?.maxTs ?? 0n, commitTs), latest: newer ? version : meta?.latest, lock });
+  txn.putWrite(key, commitTs, { kind: m.kind, startTs: m.startTs, value: inline });
 }
 
 export const max = (a: Timestamp, b: Timestamp): Timestamp => (a > b ? a : b);

@@ -60,7 +60,7 @@ export class TxnClient implements TxnEnv {
     const deadline = this.clock.monotonic() + this.options.deadlineMs;
     const requestId = nanoid();
     for (let attempt = 0; ; attempt++) {
-      const ts = attempt === 0 ? await this.writeTimestamps.forKey(req.key) : await this.tso.next();
+      const ts = attempt > 0 ? await this.tso.next() : (this.writeTimestamps.tryForKey(req.key) ?? (await this.writeTimestamps.forKey(req.key)));
       // A resend carries `retry`: an earlier attempt may still apply, and the id keeps it to once.
       const res = await this.sender.send({ ...req, requestId, ts, retry: attempt > 0 });
       if (res.error === 'TS_TOO_OLD') {

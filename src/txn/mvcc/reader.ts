@@ -14,10 +14,20 @@ export interface VisibleVersion {
   readonly value: Uint8Array | undefined;
 }
 
-/** The newest put or delete of `key` committed at or below `ts` (the metadata's copy when it qualifies). */
+/**
+ * The newest put or delete of `key` committed at or below `ts`: the
+ * metadata's copy when it qualifies, with the value from its write record
+ * (older records kept the value in the copy itself).
+ */
 export async function versionAt(txn: MvccTxn, key: Uint8Array, meta: KeyMeta | undefined, ts: Timestamp): Promise<VisibleVersion | undefined> {
   if (!meta) return undefined;
-  if (meta.latest && meta.latest.commitTs <= ts) return meta.latest;
+  const { latest } = meta;
+  if (latest && latest.commitTs <= ts) {
+    if (latest.kind === 'delete' || latest.value) return latest;
+    const rec = await txn.write(key, latest.commitTs);
+    if (!rec) throw new StorageCorruption('mvcc write', key, `the write record at ${latest.commitTs} named by the metadata is missing`);
+    return { ...latest, value: rec.value };
+  }
   for await (const [commitTs, rec] of txn.writesBetween(key, ts, 0n)) {
     if (rec.kind !== 'rollback') return { commitTs, startTs: rec.startTs, kind: rec.kind, value: rec.value };
   }

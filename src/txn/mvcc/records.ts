@@ -6,9 +6,12 @@
  *   lock                    := primary:bytes startTs:u64 ttlMs:u32 kind:u8 inline:u8 [value:bytes]
  *   write record (per ts)   := kind:u8 startTs:u64 inline:u8 [value:bytes]
  *
- * A value up to INLINE_VALUE_BYTES travels inside the lock, the version and
- * the write record (one read serves a get); a longer one is written once to
- * the data column at (key, startTs) and the records point at it.
+ * A value up to INLINE_VALUE_BYTES travels inside the lock and the write
+ * record; a longer one is written once to the data column at (key, startTs)
+ * and the records point at it. The metadata's version (the key's newest) is
+ * written without the value, so each write stores its value once: a get of
+ * the newest value reads the metadata (usually cached) and that version's
+ * write record. (A version with a value inline is still read as such.)
  *
  * `maxTs` is the highest timestamp of any write record of the key, rollbacks
  * included: a prewrite at or below it conflicts (Percolator §2.2, and a late

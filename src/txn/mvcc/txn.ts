@@ -31,22 +31,34 @@ export const READ_ONLY: MvccSink = {
 };
 
 export class MvccTxn {
+  /** The metadata key of the user key last asked for: an action reads and then writes the same one. */
+  private lastUserKey: Uint8Array | undefined;
+  private lastMetaKey: Uint8Array | undefined;
+
   constructor(
     readonly view: MvccView,
     private readonly sink: MvccSink,
   ) {}
 
+  private metaKey(key: Uint8Array): Uint8Array {
+    if (key !== this.lastUserKey) {
+      this.lastUserKey = key;
+      this.lastMetaKey = keys.metaKey(key);
+    }
+    return this.lastMetaKey!;
+  }
+
   async meta(key: Uint8Array): Promise<KeyMeta | undefined> {
-    const raw = await this.view.get(keys.metaKey(key));
+    const raw = await this.view.get(this.metaKey(key));
     return raw ? decodeMeta(raw) : undefined;
   }
 
   setMeta(key: Uint8Array, meta: KeyMeta): void {
-    this.sink.put(keys.metaKey(key), encodeMeta(meta));
+    this.sink.put(this.metaKey(key), encodeMeta(meta));
   }
 
   deleteMeta(key: Uint8Array): void {
-    this.sink.del(keys.metaKey(key));
+    this.sink.del(this.metaKey(key));
   }
 
   async write(key: Uint8Array, ts: Timestamp): Promise<WriteRecord | undefined> {
