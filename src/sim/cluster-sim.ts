@@ -487,9 +487,10 @@ export class ClusterSim {
       await this.sleep(r.int(100));
       if (this.stopClients) break;
       const steps = Array.from({ length: 1 + r.int(4) }, () => ({ key: r.pick(KEYS), append: r.chance(0.5) ? ++this.lastElement : undefined }));
+      const viaKv = r.chance(0.3);
       this.busy++;
       this.stats.ops++;
-      const status = await this.appendTxn(index, steps);
+      const status = viaKv ? await this.kvAppend(index, steps[0].key, ++this.lastElement) : await this.appendTxn(index, steps);
       if (status === 'ok') this.stats.committed++;
       this.busy--;
     }
@@ -525,6 +526,42 @@ export class ClusterSim {
       else if (code === 'OUTCOME_UNKNOWN') status = 'unknown';
       else this.fatal = `list-append client ${clientId}: ${(err as Error).message}`;
     }
+    this.appends.push({ id: this.appends.length, status, ops, invokedAt, completedAt: ++this.logical });
+    return status;
+  }
+
+  /**
+   * An append through `/kv` alone: a get, then a cas from that list to the
+   * list with the element, again on a conflict. A cas that applied read and
+   * wrote the key atomically, so it is recorded as a transaction of that read
+   * and the append: `/kv` writes join the same real-time order as the
+   * transactions (a transaction that starts before a `/kv` write must not
+   * see it).
+   */
+  private async kvAppend(clientId: number, key: string, element: number): Promise<TxnStatus> {
+    const invokedAt = ++this.logical;
+    const client = this.txnClient();
+    const k = enc.encode(key);
+    let status: TxnStatus = 'fail';
+    let ops: ListAppendOp[] = [];
+    try {
+      for (let attempt = 0; attempt < 5 && status === 'fail'; attempt++) {
+        const res = answered(await client.read({ op: 'get', key: k }));
+        const list = res.found ? dec.decode(res.value).split(',').map(Number) : [];
+        const cas = await client.write({ op: 'cas', key: k, hasExpect: res.found, expect: res.found ? res.value : undefined, hasValue: true, value: enc.encode([...list, element].join(',')) });
+        if (cas.error === 'CONFLICT') continue;
+        answered(cas);
+        ops = [{ f: 'r', key, value: res.found ? list : null }, { f: 'append', key, value: element }];
+        status = 'ok';
+      }
+    } catch (err) {
+      if (!(err instanceof DbError)) throw err;
+      // The cas may have applied: its append may be seen, its read is not known.
+      status = 'unknown';
+      ops = [{ f: 'append', key, value: element }];
+      this.stats.unknown++;
+    }
+    if (status === 'fail') this.stats.conflicts++;
     this.appends.push({ id: this.appends.length, status, ops, invokedAt, completedAt: ++this.logical });
     return status;
   }

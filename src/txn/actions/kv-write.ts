@@ -1,9 +1,7 @@
 /**
  * A `/kv` write as a single-key transaction committed in one Raft entry:
- * commitTs = max(ts, floor) + 1, where ts is a TSO timestamp issued before the
- * write was sent (a gateway shares one among writes to distinct keys, see
- * src/txn/client/write-timestamps.ts) and floor the highest timestamp the
- * leader served a read at.
+ * commitTs = max(ts, floor) + 1, where ts is a TSO timestamp the gateway took
+ * for this write and floor the highest timestamp the leader served a read at.
  * So the write lands above every snapshot already read (no read is
  * invalidated) and no higher than one above what the TSO had handed out when
  * it applied (a transaction that starts after the answer sees it). A key

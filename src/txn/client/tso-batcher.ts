@@ -13,8 +13,6 @@ import type { Timestamp } from '../../common/index.js';
 const MAX_IN_FLIGHT = 1;
 
 interface Pending {
-  /** Consecutive timestamps wanted; resolved with the first. */
-  readonly count: number;
   resolve(ts: Timestamp): void;
   reject(err: Error): void;
 }
@@ -29,13 +27,8 @@ export class TsoBatcher {
   constructor(private readonly fetch: (count: number) => Promise<Timestamp>) {}
 
   next(): Promise<Timestamp> {
-    return this.nextRange(1);
-  }
-
-  /** The first of `count` fresh consecutive timestamps. */
-  nextRange(count: number): Promise<Timestamp> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ count, resolve, reject });
+      this.pending.push({ resolve, reject });
       this.pump();
     });
   }
@@ -46,14 +39,8 @@ export class TsoBatcher {
       this.pending = [];
       this.inFlight++;
       this.calls++;
-      this.fetch(batch.reduce((n, p) => n + p.count, 0)).then(
-        (first) => {
-          let next = first;
-          for (const p of batch) {
-            p.resolve(next);
-            next += BigInt(p.count);
-          }
-        },
+      this.fetch(batch.length).then(
+        (first) => batch.forEach((p, i) => p.resolve(first + BigInt(i))),
         (err: Error) => batch.forEach((p) => p.reject(err)),
       ).finally(() => {
         this.inFlight--;

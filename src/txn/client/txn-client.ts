@@ -4,10 +4,9 @@
  *   - a read sees the newest committed state; a lock in the way is resolved,
  *     or waited out while its transaction is alive (never an uncommitted or
  *     rolled-back write);
- *   - a write is a single-key transaction at a TSO timestamp (shared by
- *     writes to distinct keys, see write-timestamps.ts), applied once per
- *     request id; a lock in the way is resolved first, never overwritten; a
- *     timestamp the key has outgrown is replaced by a fresh one.
+ *   - a write is a single-key transaction at a fresh TSO timestamp, applied
+ *     once per request id; a lock in the way is resolved first, never
+ *     overwritten; a timestamp the key has outgrown is replaced by a fresh one.
  */
 import { nanoid } from 'nanoid';
 import { UnavailableError } from '../../common/index.js';
@@ -21,7 +20,6 @@ import { LockResolver } from './lock-resolver.js';
 import type { KvRequest, RangeSender } from './sender.js';
 import { Transaction } from './transaction.js';
 import { TsoBatcher } from './tso-batcher.js';
-import { WriteTimestamps } from './write-timestamps.js';
 import type { TxnClientOptions, TxnEnv } from './env.js';
 import { DEFAULT_TXN_OPTIONS } from './env.js';
 
@@ -30,7 +28,6 @@ const malformed = (why: string) => new WireError(`bad lock list from a store: ${
 export class TxnClient implements TxnEnv {
   readonly tso: TsoBatcher;
   readonly resolver: LockResolver;
-  private readonly writeTimestamps: WriteTimestamps;
   /** Waits on live locks (for metrics). */
   lockWaits = 0;
 
@@ -43,7 +40,6 @@ export class TxnClient implements TxnEnv {
   ) {
     this.tso = new TsoBatcher(fetchTimestamps);
     this.resolver = new LockResolver(sender, () => this.tso.next());
-    this.writeTimestamps = new WriteTimestamps(this.tso, clock);
   }
 
   async begin(): Promise<Transaction> {
@@ -60,9 +56,8 @@ export class TxnClient implements TxnEnv {
     const deadline = this.clock.monotonic() + this.options.deadlineMs;
     const requestId = nanoid();
     for (let attempt = 0; ; attempt++) {
-      const ts = attempt > 0 ? await this.tso.next() : (this.writeTimestamps.tryForKey(req.key) ?? (await this.writeTimestamps.forKey(req.key)));
       // A resend carries `retry`: an earlier attempt may still apply, and the id keeps it to once.
-      const res = await this.sender.send({ ...req, requestId, ts, retry: attempt > 0 });
+      const res = await this.sender.send({ ...req, requestId, ts: await this.tso.next(), retry: attempt > 0 });
       if (res.error === 'TS_TOO_OLD') {
         if (this.clock.monotonic() > deadline) throw new UnavailableError('the key kept moving past fresh timestamps');
         continue;
