@@ -3,24 +3,68 @@
  * and disk formats. The reader throws `malformed` through the given factory, so
  * each boundary reports bad input in its own terms (WireError, StorageCorruption).
  */
+/**
+ * Small writer buffers are carved out of a shared slab (as Buffer.allocUnsafe
+ * does from its pool): no zero-filling and no ArrayBuffer per writer, which
+ * dominated the cost of encoding a small record. A view keeps its whole slab
+ * alive, so whoever keeps the bytes long copies them (`finish().slice()`).
+ */
+const SLAB_BYTES = 64 * 1024;
+const MAX_SLAB_ALLOC = 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function allocate(n: number): Uint8Array {
+  if (n > MAX_SLAB_ALLOC) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  slabUsed = (slabUsed + n + 7) & ~7;
+  return out;
+}
+
+/** Eight bytes through which a u64 bigint is converted (one DataView for the process). */
+const U64_SCRATCH = new Uint8Array(8);
+const U64_VIEW = new DataView(U64_SCRATCH.buffer);
+
+/** Writes the u64 `v` big-endian at `buf[at]` (modulo 2^64, as DataView does). */
+export function putU64(buf: Uint8Array, at: number, v: bigint): void {
+  U64_VIEW.setBigUint64(0, v);
+  for (let i = 0; i < 8; i++) buf[at + i] = U64_SCRATCH[i];
+}
+
+/** The big-endian u64 at `buf[at]`. */
+function getU64(buf: Uint8Array, at: number): bigint {
+  for (let i = 0; i < 8; i++) U64_SCRATCH[i] = buf[at + i];
+  return U64_VIEW.getBigUint64(0);
+}
+
+function putU32(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
+const getU32 = (buf: Uint8Array, at: number): number => ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
+
 export class ByteWriter {
   private buf: Uint8Array;
-  private view: DataView;
   length = 0;
 
   constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
+    this.buf = allocate(initial);
   }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + n) size *= 2;
-    const next = new Uint8Array(size);
+    const next = allocate(size);
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 
   u8(v: number): void {
@@ -30,22 +74,22 @@ export class ByteWriter {
 
   u32(v: number): void {
     this.ensure(4);
-    this.view.setUint32(this.length, v);
+    putU32(this.buf, this.length, v);
     this.length += 4;
   }
 
   /** An integer up to 2^53 in 8 bytes. */
   u64(v: number): void {
     this.ensure(8);
-    this.view.setUint32(this.length, Math.floor(v / 0x1_0000_0000));
-    this.view.setUint32(this.length + 4, v >>> 0);
+    putU32(this.buf, this.length, Math.floor(v / 0x1_0000_0000));
+    putU32(this.buf, this.length + 4, v >>> 0);
     this.length += 8;
   }
 
   /** A timestamp (or any u64) as a bigint. */
   ts(v: bigint): void {
     this.ensure(8);
-    this.view.setBigUint64(this.length, v);
+    putU64(this.buf, this.length, v);
     this.length += 8;
   }
 
@@ -65,14 +109,11 @@ export class ByteWriter {
 
 export class ByteReader {
   private at = 0;
-  private readonly view: DataView;
 
   constructor(
     private readonly buf: Uint8Array,
     private readonly malformed: (why: string) => Error,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  ) {}
 
   private need(n: number): void {
     if (this.at + n > this.buf.byteLength) throw this.malformed(`truncated at byte ${this.at} (need ${n} of ${this.buf.byteLength - this.at})`);
@@ -85,23 +126,23 @@ export class ByteReader {
 
   u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.at);
+    const v = getU32(this.buf, this.at);
     this.at += 4;
     return v;
   }
 
   u64(): number {
     this.need(8);
-    const hi = this.view.getUint32(this.at);
+    const hi = getU32(this.buf, this.at);
     if (hi >= 0x20_0000) throw this.malformed(`integer beyond 2^53 at byte ${this.at}`);
-    const v = hi * 0x1_0000_0000 + this.view.getUint32(this.at + 4);
+    const v = hi * 0x1_0000_0000 + getU32(this.buf, this.at + 4);
     this.at += 8;
     return v;
   }
 
   ts(): bigint {
     this.need(8);
-    const v = this.view.getBigUint64(this.at);
+    const v = getU64(this.buf, this.at);
     this.at += 8;
     return v;
   }

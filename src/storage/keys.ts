@@ -28,6 +28,7 @@
  * included) to find the descriptors; a descriptor sub-prefix would make the
  * startup scan proportional to the number of ranges.
  */
+import { putU64 } from '../common/index.js';
 import { StorageCorruption } from './errors.js';
 
 export const LOCAL_PREFIX = 0x00;
@@ -205,7 +206,7 @@ export function decodeUserKey(buf: Uint8Array, from = 1): { key: Uint8Array; end
 function withTimestamp(prefix: number, userKey: Uint8Array, ts: bigint): Uint8Array {
   if (ts < 0n || ts > U64_MASK) throw new RangeError(`timestamp ${ts} outside u64`);
   const { buf, end } = encodeUserKey(userKey, prefix, TS_BYTES);
-  new DataView(buf.buffer).setBigUint64(end, ~ts & U64_MASK);
+  putU64(buf, end, ~ts & U64_MASK);
   return buf;
 }
 
