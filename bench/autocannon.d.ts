@@ -9,7 +9,9 @@ declare module 'autocannon' {
   interface Options {
     url: string;
     connections: number;
-    duration: number;
+    /** Seconds to run; or else stop after `amount` requests. */
+    duration?: number;
+    amount?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;
