@@ -11,6 +11,8 @@ import {
   rangesCommand,
   REBALANCE_HELP,
   rebalanceCommand,
+  decommissionCommand,
+  DECOMMISSION_HELP,
   SPLIT_HELP,
   splitCommand,
   STORES_HELP,
@@ -48,6 +50,7 @@ http://127.0.0.1:8080; --json prints the gateway's JSON answer):
   move RANGE FROM TO           move a replica of RANGE from store FROM to store TO
   transfer-leader RANGE STORE  make STORE the leader of RANGE
   rebalance                    balance replicas and leaders across the up stores
+  decommission STORE           move every replica off STORE, then remove it for good
   kv get|put|del|scan ...      read and write keys
 
 Run "raftshard <command> --help" for a command's options.`;
@@ -79,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
       return run(rest, GATEWAY_OPTIONS, TRANSFER_LEADER_HELP, transferLeaderCommand, true);
     case 'rebalance':
       return run(rest, GATEWAY_OPTIONS, REBALANCE_HELP, rebalanceCommand, true);
+    case 'decommission':
+      return run(rest, GATEWAY_OPTIONS, DECOMMISSION_HELP, decommissionCommand, true);
     case 'kv':
       return run(rest, KV_OPTIONS, KV_HELP, kvCommand, true);
     case 'sql':

@@ -80,7 +80,13 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
     return { moves: res.moves };
   });
 
-  return { '/admin/ranges': ['GET'], '/admin/stores': ['GET'], '/admin/pd': ['GET'], '/admin/split': ['POST'], '/admin/move': ['POST'], '/admin/transfer-leader': ['POST'], '/admin/rebalance': ['POST'] };
+  app.post<{ Body: { store: number } }>('/admin/decommission', { schema: body({ store: id }) }, async (req) => {
+    const res = await pd.admin('decommission', req.body, 3_600_000);
+    await router.refresh().catch(() => {});
+    return res;
+  });
+
+  return { '/admin/ranges': ['GET'], '/admin/stores': ['GET'], '/admin/pd': ['GET'], '/admin/split': ['POST'], '/admin/move': ['POST'], '/admin/transfer-leader': ['POST'], '/admin/rebalance': ['POST'], '/admin/decommission': ['POST'] };
 }
 
 /** Descriptors that crossed the PD's JSON: Buffers arrive as {type, data}. */

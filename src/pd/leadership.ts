@@ -9,9 +9,10 @@ import type { RangeDescriptor } from '../common/index.js';
 import { decodeDescriptor, encodeDescriptor } from '../replica/index.js';
 import type { PdRedirect } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
+import type { StoreRetirement, StoreState } from './cluster-state.js';
 import type { PdConfig, PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
-import { BOOTSTRAPPED_KEY, NEXT_ID_KEY, RANGES_PREFIX, rangeKey, STORES_PREFIX, TSO_KEY } from './meta-keys.js';
+import { BOOTSTRAPPED_KEY, NEXT_ID_KEY, RANGES_PREFIX, rangeKey, storeKey, STORES_PREFIX, TSO_KEY } from './meta-keys.js';
 import { Operators } from './operators.js';
 import { WindowAllocator } from './window-allocator.js';
 
@@ -29,6 +30,8 @@ export interface LeaderTerm {
   bootstrapped: boolean;
   /** Offers a descriptor to the range map and persists it if the map took it (a newer epoch). */
   saveRange(desc: RangeDescriptor): Promise<void>;
+  /** Persists a store's registration (id, address, retirement) and puts it in the registry. */
+  saveStore(s: StoreState): Promise<void>;
 }
 
 export class Leadership {
@@ -74,8 +77,8 @@ export class Leadership {
     const { clock, timers, logger } = this.deps;
     const state = new ClusterState(this.cfg.downAfterMs, clock.monotonic());
     for (const [, v] of await this.group.scan(STORES_PREFIX)) {
-      const s = JSON.parse(v) as { id: number; address: string };
-      state.stores.set(s.id, { id: s.id, address: s.address, pid: 0, lastHeartbeat: 0 });
+      const s = JSON.parse(v) as { id: number; address: string; retire?: StoreRetirement };
+      state.stores.set(s.id, { id: s.id, address: s.address, pid: 0, lastHeartbeat: 0, retire: s.retire });
     }
     for (const [, v] of await this.group.scan(RANGES_PREFIX)) state.offer(decodeDescriptor(Buffer.from(v, 'base64')));
     // A window of 3 s of timestamps: one Raft write per 3 s of TSO traffic at most.
@@ -87,6 +90,13 @@ export class Leadership {
     const saveRange = async (desc: RangeDescriptor): Promise<void> => {
       if (state.offer(desc)) await this.group.put(rangeKey(desc.id), Buffer.from(encodeDescriptor(state.ranges.get(desc.id)!.desc)).toString('base64'));
     };
+    const saveStore = async (s: StoreState): Promise<void> => {
+      await this.group.put(storeKey(s.id), JSON.stringify({ id: s.id, address: s.address, ...(s.retire ? { retire: s.retire } : {}) }));
+      // Updated in place: a heartbeat being handled holds the registry's object.
+      const known = state.stores.get(s.id);
+      if (known) Object.assign(known, s);
+      else state.stores.set(s.id, s);
+    };
     const l: LeaderTerm = {
       term,
       state,
@@ -94,6 +104,7 @@ export class Leadership {
       ids,
       bootstrapped,
       saveRange,
+      saveStore,
       operators: new Operators({
         state,
         clock,
