@@ -589,7 +589,7 @@ describe('cluster operations over HTTP against raftshard local', () => {
     expect((await api('GET', '/health')).status).toBe(200);
   }, 60_000);
 
-  it('the raftshard CLI drives the same cluster: kv put/get/scan, ranges and stores (--json and tables), split', async () => {
+  it('the raftshard CLI drives the same cluster: kv put/get/scan, ranges and stores (--json and tables), split, decommission', async () => {
     const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args, '--gateway', url], { encoding: 'utf8', timeout: 60_000 });
     expect(cli('kv', 'put', 'cli-key', 'cli value').trim()).toBe('OK');
     expect(cli('kv', 'get', 'cli-key').trim()).toBe('cli value');
@@ -604,6 +604,11 @@ describe('cluster operations over HTTP against raftshard local', () => {
     const split = JSON.parse(cli('split', 'cli-m', '--json')) as { left: RangeInfo; right: RangeInfo };
     expect(split.right.start).toBe('cli-m');
     expect(split.left.end).toBe('cli-m');
+    // The store decommissioned earlier: already removed, nothing to move.
+    const removed = stores.stores.find((st) => st.state === 'removed');
+    expect(removed, 'the decommissioned store in `raftshard stores --json`').toBeDefined();
+    expect(cli('decommission', String(removed!.id)).trim()).toBe(`decommission: store ${removed!.id} removed after 0 moves`);
+    expect(cli('stores')).toMatch(new RegExp(`^\\s*${removed!.id}\\s.*\\sremoved\\s`, 'm'));
     // A missing key: exit code 1 and the error on stderr.
     expect(() => cli('kv', 'get', 'cli-missing')).toThrow();
   }, 120_000);
