@@ -32,6 +32,8 @@ import { CpuQuotas } from './cgroup.js';
 import { scalingChartSvg } from './chart.js';
 import { CpuMeter } from './cpu.js';
 import type { ProcessGroups } from './cpu.js';
+import { perRequest, sampleStoreCounters, storeMetricsUrls } from './store-counters.js';
+import type { StoreCounters } from './store-counters.js';
 import { active, api, BenchError, Cluster, ClusterError, describe, discoverProcesses, KEYS, PATHS, prepareRanges, preload, PUT_BODY, randomPath, sleep } from './local-cluster.js';
 
 const USAGE = `Usage: npm run bench:scale [-- [--stores 3,6,9,12] [--quota 0.08] [--seconds 10]
@@ -61,6 +63,10 @@ const STORES_PER_GATEWAY = 12;
 const STORE_SATURATED = 0.85;
 /** A gateway (or the machine, over all its cores) counts as a bottleneck at this share of its CPU or more. */
 const BOTTLENECK = 0.8;
+/** Unthrottled quiet time after the preload. */
+const SETTLE_MS = 5_000;
+/** An unmeasured run under the quotas before each measured one. */
+const WARMUP_SECONDS = 3;
 
 type Workload = 'put' | 'get';
 
@@ -142,24 +148,33 @@ interface Row {
   gatewayCpuMax: number;
   pdCpu: number;
   machineBusy: number;
+  /** Store CPU per request, µs, summed over the stores. */
+  storeCpuUsPerReq: number;
+  /** Loop turns, fsyncs and Raft frames and messages sent per request, summed over the stores. */
+  storeWork: StoreCounters;
   /** Why this row is not a scaling figure (empty: it is one). */
   problems: string[];
   efficiency?: number;
 }
 
-async function measure(workload: Workload, urls: string[], connections: number, seconds: number, groups: ProcessGroups, quotas: CpuQuotas, quota: number): Promise<Omit<Row, 'stores' | 'ranges' | 'gateways'>> {
+/** A request of the workload to a random key. */
+function requestOf(workload: Workload) {
+  const setupRequest = (req: { path: string }) => ({ ...req, path: randomPath() });
+  return workload === 'put' ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest } : { method: 'GET', setupRequest };
+}
+
+async function measure(workload: Workload, urls: string[], connections: number, seconds: number, groups: ProcessGroups, quotas: CpuQuotas, quota: number, metricsUrls: string[]): Promise<Omit<Row, 'stores' | 'ranges' | 'gateways'>> {
   const meter = new CpuMeter(groups);
+  const counters0 = await sampleStoreCounters(metricsUrls);
   const throttleBefore = groups.stores.map((pid) => quotas.throttled(`store-${pid}`));
   const m0 = machineTicks();
   meter.start();
-  const request =
-    workload === 'put'
-      ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest: (req: { path: string }) => ({ ...req, path: randomPath() }) }
-      : { method: 'GET', setupRequest: (req: { path: string }) => ({ ...req, path: randomPath() }) };
+  const request = requestOf(workload);
   // One autocannon per gateway, the connections split between them.
   const results = await Promise.all(urls.map((url) => autocannon({ url, connections: Math.max(1, Math.round(connections / urls.length)), duration: seconds, requests: [request] })));
   const cpu = meter.stop();
   const m1 = machineTicks();
+  const counters1 = await sampleStoreCounters(metricsUrls);
   const throttleAfter = groups.stores.map((pid) => quotas.throttled(`store-${pid}`));
   const periods = throttleAfter.reduce((s, t, i) => s + t.periods - throttleBefore[i].periods, 0);
   const throttled = throttleAfter.reduce((s, t, i) => s + t.throttled - throttleBefore[i].throttled, 0);
@@ -187,6 +202,8 @@ async function measure(workload: Workload, urls: string[], connections: number, 
     gatewayCpuMax,
     pdCpu: cpu.roles.pd ?? 0,
     machineBusy,
+    storeCpuUsPerReq: ((storeCpu.reduce((s, c) => s + c, 0) / 100) * cpu.seconds * 1e6) / Math.max(1, total),
+    storeWork: perRequest(counters0, counters1, total),
     problems,
   };
 }
@@ -246,14 +263,19 @@ async function benchStores(stores: number, opts: Options, quotas: CpuQuotas): Pr
     }
     log(`${stores} stores: preloading ${KEYS} keys`);
     await preload(cluster.url);
+    // The preload's LevelDB compactions and log truncations finish unthrottled, not inside a measurement
+    // (a store of a small cluster holds more of the keys, so it would pay more of them).
+    await sleep(SETTLE_MS);
     const groups = await discoverProcesses(cluster, new Set());
     groups.gateway = [...groups.gateway, ...started.map((p) => p.pid!)];
     if (groups.stores.length !== stores) throw new BenchError(`found ${groups.stores.length} store processes, expected ${stores}`);
     for (const pid of groups.stores) quotas.limit(`store-${pid}`, pid, opts.quota);
+    const metricsUrls = storeMetricsUrls(cluster.proc.pid!);
     const connections = opts.connsPerStore * stores;
     for (const workload of opts.workloads) {
       if (cluster.proc.exitCode !== null) throw new ClusterError('raftshard local exited during the run', cluster.tail());
-      const r = await measure(workload, urls, connections, opts.seconds, groups, quotas, opts.quota);
+      await Promise.all(urls.map((url) => autocannon({ url, connections: Math.max(1, Math.round(connections / urls.length)), duration: WARMUP_SECONDS, requests: [requestOf(workload)] })));
+      const r = await measure(workload, urls, connections, opts.seconds, groups, quotas, opts.quota, metricsUrls);
       const row: Row = { ...r, stores, ranges, gateways };
       rows.push(row);
       log(
@@ -273,7 +295,10 @@ async function benchStores(stores: number, opts: Options, quotas: CpuQuotas): Pr
 // ---------------------------------------------------------------- report
 
 function table(rows: Row[], workload: Workload): string {
-  const lines = [`${workload.toUpperCase()} (quota per store as configured; efficiency = req/s ÷ (stores/3 × req/s at the base))`, 'stores  ranges  req/s    p50 ms  p99 ms  store CPU % (min–max)  throttled  gateway max %  machine %  efficiency  scaling figure?'];
+  const lines = [
+    `${workload.toUpperCase()} (efficiency = req/s ÷ (stores/3 × req/s at the base); per request, summed over the stores: CPU, loop turns, fsyncs, Raft frames sent)`,
+    'stores  ranges  req/s    p50 ms  p99 ms  store CPU % (min–max)  throttled  gateway max %  machine %  efficiency  cpu µs/req  turns  fsyncs  frames  scaling figure?',
+  ];
   for (const r of rows.filter((x) => x.workload === workload)) {
     lines.push(
       [
@@ -287,6 +312,10 @@ function table(rows: Row[], workload: Workload): string {
         r.gatewayCpuMax.toFixed(0).padStart(13),
         (r.machineBusy * 100).toFixed(0).padStart(9),
         (r.efficiency === undefined ? '-' : r.efficiency.toFixed(2)).padStart(10),
+        String(Math.round(r.storeCpuUsPerReq)).padStart(10),
+        r.storeWork.loop_turns_total.toFixed(2).padStart(5),
+        r.storeWork.fsyncs_total.toFixed(2).padStart(6),
+        r.storeWork.raft_frames_sent_total.toFixed(2).padStart(6),
         r.problems.length === 0 ? '  yes' : `  no: ${r.problems.join('; ')}`,
       ].join('  '),
     );
