@@ -5,8 +5,9 @@
  * once (`raftshard local` from each directory's dist/, 8 ranges split in
  * advance, leaders rebalanced, 10,000 keys preloaded) and measures them in
  * turn, A then B, then B then A, for several rounds: each pair sees the same
- * machine. Each run: autocannon PUT of 64 B values to random keys, and the CPU
- * of every process of the cluster by role (gateway, stores, pd) per request.
+ * machine. Each run: autocannon PUT of 64 B values to random keys, the CPU of
+ * every process of the cluster by role (gateway, stores, pd) per request, and
+ * the stores' loop turns, fsyncs and Raft frames per request.
  * Prints every run, then the medians and B's change against A.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +20,8 @@ import type { OptionSpec } from '../src/cli/args.js';
 import { freePort } from '../test/support/ports.js';
 import { benchArgs } from './args.js';
 import { cpuSeconds, descendants } from './cpu.js';
+import { perRequest as countersPerRequest, sampleStoreCounters, storeMetricsUrls } from './store-counters.js';
+import type { StoreCounters } from './store-counters.js';
 
 const USAGE = `Usage: npm run bench:ab -- --a DIR --b DIR [--rounds N] [--conns 64,256] [--seconds S] [--rate R]
 
@@ -92,20 +95,25 @@ interface Run {
   readonly p99: number;
   /** CPU µs per request, by role and in all. */
   readonly cpuUs: Record<string, number>;
+  /** The stores' loop turns, fsyncs and Raft frames per request. */
+  readonly storeWork: StoreCounters;
   readonly errors: number;
 }
 
 async function run(c: Cluster, conns: number, seconds: number, rate: number | undefined): Promise<Run> {
+  const metrics = storeMetricsUrls(c.proc.pid!);
+  const counters = await sampleStoreCounters(metrics);
   const before = cpuByRole(c);
   const r = await autocannon({ url: c.url, connections: conns, duration: seconds, overallRate: rate, requests: [{ method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest: (req) => ({ ...req, path: PATHS[Math.floor(Math.random() * KEYS)] }) }] });
   const after = cpuByRole(c);
+  const storeWork = countersPerRequest(counters, await sampleStoreCounters(metrics), r.requests.total);
   const perRequest = (role: string) => (((after[role] ?? 0) - (before[role] ?? 0)) / Math.max(1, r.requests.total)) * 1e6;
   const cpuUs: Record<string, number> = { all: 0 };
   for (const role of ROLES) {
     cpuUs[role] = perRequest(role);
     cpuUs.all += cpuUs[role];
   }
-  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, errors: r.non2xx + r.errors };
+  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, storeWork, errors: r.non2xx + r.errors };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -147,7 +155,7 @@ async function main(): Promise<void> {
           const r = await run(c, n, seconds, rate);
           const key = `${c.label}/${n}`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
-          log(`round ${round + 1}/${rounds} ${c.label} x${n}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, cpu ${Math.round(r.cpuUs.all)} µs/req (gateway ${Math.round(r.cpuUs.gateway)}, stores ${Math.round(r.cpuUs.store)}, pd ${Math.round(r.cpuUs.pd)}), ${r.errors} errors`);
+          log(`round ${round + 1}/${rounds} ${c.label} x${n}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, cpu ${Math.round(r.cpuUs.all)} µs/req (gateway ${Math.round(r.cpuUs.gateway)}, stores ${Math.round(r.cpuUs.store)}, pd ${Math.round(r.cpuUs.pd)}), stores per request: ${r.storeWork.loop_turns_total.toFixed(2)} turns, ${r.storeWork.fsyncs_total.toFixed(2)} fsyncs, ${r.storeWork.raft_frames_sent_total.toFixed(2)} frames, ${r.errors} errors`);
         }
       }
     }
