@@ -11,15 +11,14 @@
  * gateway does; a nemesis cuts stores off (both ways, or one link one way), heals them, crashes
  * stores (losing the process, keeping the disk) and restarts them, and pauses
  * stores (SIGSTOP: timers held while the clock runs on, what is sent to them
- * meanwhile lost) and resumes them. Then
+ * meanwhile delivered late, on resume) and resumes them. Then
  * everything heals and every client must finish within a bound; a final read
  * of every key joins the history, which must be linearizable.
  *
  * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
  * the gateway's router, splits and moves, message
  * duplication (the streams are TCP's: delayed and in order, lost only when cut),
- * slow or failing fsyncs; a pause loses what is sent to the
- * paused store instead of delivering it late.
+ * slow or failing fsyncs.
  */
 import { createHash } from 'node:crypto';
 import type { RangeDescriptor } from '../common/index.js';
@@ -249,21 +248,23 @@ export class ClusterSim {
 
   private heal(s: SimStore): void {
     s.cut = false;
-    if (!s.paused) this.network.cut(s.address, false);
+    this.network.cut(s.address, false);
   }
 
+  /** SIGSTOP: its timers stop while the clock runs on; what is sent to it waits in the network, as in socket buffers. */
   private pause(s: SimStore): void {
     s.paused = true;
     s.timers!.pause();
-    this.network.cut(s.address, true);
+    this.network.hold(s.address, true);
     this.stats.pauses++;
   }
 
+  /** SIGCONT: it wakes to a late clock and to everything sent to it meanwhile. */
   private resume(s: SimStore): void {
     if (!s.paused) return;
     s.paused = false;
     s.timers?.resume();
-    if (!s.cut) this.network.cut(s.address, false);
+    this.network.hold(s.address, false);
   }
 
   /** Heals every fault, waits for the clients, and reads every key once more. */
