@@ -42,6 +42,10 @@ Commands:
   sim       run the deterministic Raft simulator over many seeds
   help      show this help
 
+Logs go to stderr: readable lines on a terminal, JSON lines otherwise
+(RAFTSHARD_LOG_FORMAT=pretty|json to choose; RAFTSHARD_LOG=debug|info|warn|error
+for the level).
+
 Against a running gateway (--gateway URL or $RAFTSHARD_GATEWAY, default
 http://127.0.0.1:8080; --json prints the gateway's JSON answer):
   ranges                       list the ranges: bounds, epoch, replicas, leader, size
