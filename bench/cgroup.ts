@@ -44,15 +44,16 @@ export class CpuQuotas {
     const l = layout();
     if (typeof l === 'string') throw new Error(`cannot set CPU quotas: ${l}`);
     const dir = join(l.root, name);
+    const q = new CpuQuotas(l, dir);
     try {
       mkdirSync(dir, { recursive: true });
+      q.made.push(dir);
       // v2: the children of a cgroup get the cpu controller only if their parent hands it down.
       if (l.version === 2) writeFileSync(join(dir, 'cgroup.subtree_control'), '+cpu');
     } catch (err) {
-      throw new Error(`cannot set CPU quotas: ${dir} is not writable (${(err as Error).message}); run as root`);
+      q.close();
+      throw new Error(`cannot set CPU quotas under ${l.root} (${(err as Error).message}): the bench needs root, and on cgroup v2 the cpu controller enabled in the parent's cgroup.subtree_control`);
     }
-    const q = new CpuQuotas(l, dir);
-    q.made.push(dir);
     return q;
   }
 

@@ -9,7 +9,7 @@ set -euo pipefail
 TAG=${1:?usage: docker-base-standin.sh IMAGE:TAG}
 command -v debootstrap >/dev/null || { echo "docker-base-standin: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1; }
 ROOT=$(mktemp -d /tmp/raftshard-rootfs-XXXXXX)
-trap 'rm -rf "$ROOT"' EXIT
+trap 'rm -rf --one-file-system "$ROOT"' EXIT
 echo "docker-base-standin: debootstrap bookworm (minbase) into $ROOT"
 debootstrap --variant=minbase bookworm "$ROOT" http://deb.debian.org/debian >/dev/null
 NODE=$(command -v node)

@@ -39,7 +39,7 @@ export async function runAdmin(l: LeaderTerm, deps: { clock: Clock; logger: Logg
       for (const s of [from, to]) if (!l.state.stores.has(s)) throw new DbError('NOT_FOUND', `store ${s} does not exist`);
       const target = l.state.stores.get(to)!;
       if (l.state.liveness(target, clock.monotonic()) !== 'up' || target.lastHeartbeat === 0) throw new DbError('UNAVAILABLE', `store ${to} is not up`);
-      if (target.retire) throw new DbError('CONFLICT', `store ${to} is ${target.retire}: it takes no replicas`);
+      if (target.retire) throw new DbError('BAD_REQUEST', `store ${to} is ${target.retire}: it takes no replicas`);
       return l.operators.move(range, from, to);
     }
     case 'transfer-leader': {

@@ -30,8 +30,13 @@ export interface LeaderTerm {
   bootstrapped: boolean;
   /** Offers a descriptor to the range map and persists it if the map took it (a newer epoch). */
   saveRange(desc: RangeDescriptor): Promise<void>;
-  /** Persists a store's registration (id, address, retirement) and puts it in the registry. */
-  saveStore(s: StoreState): Promise<void>;
+  /**
+   * Applies `changes` to store `id` (created if new) and persists its record
+   * (address, retirement). Calls run one at a time, each merging into the
+   * registry's current entry, so a registration and a decommission never
+   * overwrite each other's fields.
+   */
+  saveStore(id: number, changes: Partial<Omit<StoreState, 'id'>>): Promise<void>;
 }
 
 export class Leadership {
@@ -90,12 +95,19 @@ export class Leadership {
     const saveRange = async (desc: RangeDescriptor): Promise<void> => {
       if (state.offer(desc)) await this.group.put(rangeKey(desc.id), Buffer.from(encodeDescriptor(state.ranges.get(desc.id)!.desc)).toString('base64'));
     };
-    const saveStore = async (s: StoreState): Promise<void> => {
-      await this.group.put(storeKey(s.id), JSON.stringify({ id: s.id, address: s.address, ...(s.retire ? { retire: s.retire } : {}) }));
-      // Updated in place: a heartbeat being handled holds the registry's object.
-      const known = state.stores.get(s.id);
-      if (known) Object.assign(known, s);
-      else state.stores.set(s.id, s);
+    let storeWrites: Promise<unknown> = Promise.resolve();
+    const saveStore = (id: number, changes: Partial<Omit<StoreState, 'id'>>): Promise<void> => {
+      const write = storeWrites.then(async () => {
+        const known = state.stores.get(id);
+        const next: StoreState = { id, address: '', pid: 0, lastHeartbeat: 0, ...known, ...changes };
+        await this.group.put(storeKey(id), JSON.stringify({ id, address: next.address, ...(next.retire ? { retire: next.retire } : {}) }));
+        // In place, and only the changed fields: a heartbeat handled meanwhile keeps what it set.
+        const current = state.stores.get(id);
+        if (current) Object.assign(current, changes);
+        else state.stores.set(id, next);
+      });
+      storeWrites = write.catch(() => {});
+      return write;
     };
     const l: LeaderTerm = {
       term,

@@ -75,7 +75,7 @@ export class PlacementDriver {
     // A decommission whose last move was made under an earlier PD leader.
     const drained = [...l.state.stores.values()].find((s) => s.retire === 'decommissioning' && l.state.replicasOn(s.id) === 0);
     if (drained) {
-      await l.saveStore({ ...drained, retire: 'removed' });
+      await l.saveStore(drained.id, { retire: 'removed' });
       this.deps.logger.info({ store: drained.id }, 'store decommissioned: removed');
       return;
     }

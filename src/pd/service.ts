@@ -131,10 +131,11 @@ export class PdService {
     }
     let id = req.id;
     // Reusing an address's id is for a retried registration, never for a store whose replicas are gone.
-    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id))?.id ?? Number(await l.ids.take(1));
+    // A decommissioned store's id stays retired: a new store at its address gets a new id.
+    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id) && s.retire === undefined)?.id ?? Number(await l.ids.take(1));
     const known = l.state.stores.get(id);
     if (!known || known.address !== req.address) {
-      await l.saveStore({ id, address: req.address, pid: req.pid, lastHeartbeat: this.d.clock.monotonic(), retire: known?.retire });
+      await l.saveStore(id, { address: req.address, pid: req.pid, lastHeartbeat: this.d.clock.monotonic() });
       this.d.logger.info({ store: id, address: req.address }, 'store registered');
     }
     return { id };

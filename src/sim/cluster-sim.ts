@@ -176,6 +176,11 @@ export class ClusterSim {
     s.timers?.kill();
     s.disk.crash();
     this.network.crash(s.address);
+    // A dead process is not paused any more; its next incarnation starts running.
+    if (s.paused) {
+      s.paused = false;
+      this.network.hold(s.address, false);
+    }
     s.store = undefined;
     s.timers = undefined;
     this.stats.crashes++;
