@@ -5,8 +5,9 @@
  * once (`raftshard local` from each directory's dist/, 8 ranges split in
  * advance, leaders rebalanced, 10,000 keys preloaded) and measures them in
  * turn, A then B, then B then A, for several rounds: each pair sees the same
- * machine. Each run: autocannon PUT of 64 B values to random keys, and the CPU
- * of every process of the cluster by role (gateway, stores, pd) per request.
+ * machine. Each run: autocannon PUT of 64 B values to random keys, the CPU of
+ * every process of the cluster by role (gateway, stores, pd) per request, and
+ * the stores' loop turns, fsyncs and Raft frames per request.
  * Prints every run, then the medians and B's change against A.
  */
 import { spawn } from 'node:child_process';
@@ -19,17 +20,21 @@ import type { OptionSpec } from '../src/cli/args.js';
 import { freePort } from '../test/support/ports.js';
 import { benchArgs } from './args.js';
 import { cpuSeconds, descendants } from './cpu.js';
+import { perRequest as countersPerRequest, sampleStoreCounters, storeMetricsUrls } from './store-counters.js';
+import type { StoreCounters } from './store-counters.js';
 
-const USAGE = `Usage: npm run bench:ab -- --a DIR --b DIR [--rounds N] [--conns 64,256] [--seconds S]
+const USAGE = `Usage: npm run bench:ab -- --a DIR --b DIR [--rounds N] [--conns 64,256] [--seconds S] [--rate R]
 
 Runs /kv PUT on two builds side by side, interleaved, and prints medians:
   --a DIR       the baseline: a raftshard checkout with dist/ built
   --b DIR       the build to compare with it
   --rounds N    rounds of runs (default 5; the order alternates each round)
   --conns L     autocannon connections, a run per value (default 64,256)
-  --seconds S   length of each run (default 5)`;
+  --seconds S   length of each run (default 5)
+  --rate R      offer R requests/s instead of as many as the build answers:
+                then compare latency and CPU per request at equal load`;
 
-const OPTIONS = { a: { type: 'string' }, b: { type: 'string' }, rounds: { type: 'string' }, conns: { type: 'string' }, seconds: { type: 'string' } } as const satisfies OptionSpec;
+const OPTIONS = { a: { type: 'string' }, b: { type: 'string' }, rounds: { type: 'string' }, conns: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' } } as const satisfies OptionSpec;
 const KEYS = 10_000;
 const SPLITS = [1250, 2500, 3750, 5000, 6250, 7500, 8750].map((n) => `k${String(n).padStart(5, '0')}`);
 const PUT_BODY = JSON.stringify({ value: '0123456789abcdef'.repeat(4) });
@@ -86,23 +91,29 @@ function cpuByRole(c: Cluster): Record<string, number> {
 
 interface Run {
   readonly reqPerSec: number;
+  readonly p50: number;
   readonly p99: number;
   /** CPU µs per request, by role and in all. */
   readonly cpuUs: Record<string, number>;
+  /** The stores' loop turns, fsyncs and Raft frames per request. */
+  readonly storeWork: StoreCounters;
   readonly errors: number;
 }
 
-async function run(c: Cluster, conns: number, seconds: number): Promise<Run> {
+async function run(c: Cluster, conns: number, seconds: number, rate: number | undefined): Promise<Run> {
+  const metrics = storeMetricsUrls(c.proc.pid!);
+  const counters = await sampleStoreCounters(metrics);
   const before = cpuByRole(c);
-  const r = await autocannon({ url: c.url, connections: conns, duration: seconds, requests: [{ method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest: (req) => ({ ...req, path: PATHS[Math.floor(Math.random() * KEYS)] }) }] });
+  const r = await autocannon({ url: c.url, connections: conns, duration: seconds, overallRate: rate, requests: [{ method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest: (req) => ({ ...req, path: PATHS[Math.floor(Math.random() * KEYS)] }) }] });
   const after = cpuByRole(c);
+  const storeWork = countersPerRequest(counters, await sampleStoreCounters(metrics), r.requests.total);
   const perRequest = (role: string) => (((after[role] ?? 0) - (before[role] ?? 0)) / Math.max(1, r.requests.total)) * 1e6;
   const cpuUs: Record<string, number> = { all: 0 };
   for (const role of ROLES) {
     cpuUs[role] = perRequest(role);
     cpuUs.all += cpuUs[role];
   }
-  return { reqPerSec: r.requests.average, p99: r.latency.p99, cpuUs, errors: r.non2xx + r.errors };
+  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, storeWork, errors: r.non2xx + r.errors };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -117,8 +128,9 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds ?? 5);
   const seconds = Number(values.seconds ?? 5);
   const conns = (values.conns ?? '64,256').split(',').map(Number);
-  if (![rounds, seconds, ...conns].every((n) => Number.isInteger(n) && n > 0)) {
-    console.error(`bench:ab: --rounds, --seconds and --conns take positive integers\n\n${USAGE}`);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (![rounds, seconds, ...conns, ...(rate === undefined ? [] : [rate])].every((n) => Number.isInteger(n) && n > 0)) {
+    console.error(`bench:ab: --rounds, --seconds, --conns and --rate take positive integers\n\n${USAGE}`);
     process.exit(2);
   }
   const portA = await freePort();
@@ -140,20 +152,21 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const n of conns) {
         for (const c of round % 2 === 0 ? clusters : [...clusters].reverse()) {
-          const r = await run(c, n, seconds);
+          const r = await run(c, n, seconds, rate);
           const key = `${c.label}/${n}`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
-          log(`round ${round + 1}/${rounds} ${c.label} x${n}: ${Math.round(r.reqPerSec)} req/s, p99 ${r.p99} ms, cpu ${Math.round(r.cpuUs.all)} µs/req (gateway ${Math.round(r.cpuUs.gateway)}, stores ${Math.round(r.cpuUs.store)}, pd ${Math.round(r.cpuUs.pd)}), ${r.errors} errors`);
+          log(`round ${round + 1}/${rounds} ${c.label} x${n}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, cpu ${Math.round(r.cpuUs.all)} µs/req (gateway ${Math.round(r.cpuUs.gateway)}, stores ${Math.round(r.cpuUs.store)}, pd ${Math.round(r.cpuUs.pd)}), stores per request: ${r.storeWork.loop_turns_total.toFixed(2)} turns, ${r.storeWork.fsyncs_total.toFixed(2)} fsyncs, ${r.storeWork.raft_frames_sent_total.toFixed(2)} frames, ${r.errors} errors`);
         }
       }
     }
-    console.log('\nmedians over the rounds (PUT, 8 ranges, 64 B values):');
-    console.log('conns  A req/s  B req/s  change    A cpu µs/req  B cpu µs/req  change');
+    console.log(`\nmedians over the rounds (PUT, 8 ranges, 64 B values${rate === undefined ? '' : `, ${rate} req/s offered`}):`);
+    console.log('conns  A req/s  B req/s  change    A cpu µs/req  B cpu µs/req  change    A p50  B p50');
     for (const n of conns) {
       const [a, b] = ['A', 'B'].map((l) => runs.get(`${l}/${n}`)!);
       const [ra, rb] = [median(a.map((r) => r.reqPerSec)), median(b.map((r) => r.reqPerSec))];
       const [ca, cb] = [median(a.map((r) => r.cpuUs.all)), median(b.map((r) => r.cpuUs.all))];
-      console.log(`${String(n).padStart(5)}  ${String(Math.round(ra)).padStart(7)}  ${String(Math.round(rb)).padStart(7)}  ${pct(rb, ra).padStart(8)}  ${String(Math.round(ca)).padStart(12)}  ${String(Math.round(cb)).padStart(12)}  ${pct(cb, ca).padStart(8)}`);
+      const [pa, pb] = [median(a.map((r) => r.p50)), median(b.map((r) => r.p50))];
+      console.log(`${String(n).padStart(5)}  ${String(Math.round(ra)).padStart(7)}  ${String(Math.round(rb)).padStart(7)}  ${pct(rb, ra).padStart(8)}  ${String(Math.round(ca)).padStart(12)}  ${String(Math.round(cb)).padStart(12)}  ${pct(cb, ca).padStart(8)}  ${String(pa).padStart(5)}  ${String(pb).padStart(5)}`);
     }
   } finally {
     stop();

@@ -12,6 +12,8 @@ declare module 'autocannon' {
     /** Seconds to run; or else stop after `amount` requests. */
     duration?: number;
     amount?: number;
+    /** Requests per second over all connections (default: as fast as they answer). */
+    overallRate?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;

@@ -1,11 +1,12 @@
 /**
  * The admin commands against a gateway (CONTRACT.md §2.3): `ranges`,
- * `stores`, `split`, `move`, `transfer-leader`, `rebalance`. Each prints a
+ * `stores`, `split`, `move`, `transfer-leader`, `rebalance`, `decommission`. Each prints a
  * table or a line for humans, or with --json the gateway's body as is.
  */
+import { systemTimers } from '../runtime/index.js';
 import type { ParsedArgs } from './args.js';
 import type { GATEWAY_OPTIONS } from './gateway-http.js';
-import { expectArgs, GATEWAY_OPTIONS_HELP, gatewayOptions, printGatewayCall, usageError } from './gateway-http.js';
+import { callGateway, expectArgs, GATEWAY_OPTIONS_HELP, gatewayOptions, printGatewayCall, usageError } from './gateway-http.js';
 import type { Column } from './table.js';
 import { displayText, formatTable } from './table.js';
 
@@ -21,7 +22,8 @@ ${GATEWAY_OPTIONS_HELP}`;
 
 export const STORES_HELP = `Usage: raftshard stores [--gateway URL] [--json]
 
-Lists the stores: id, address, pid, state (up, down, decommissioning), how
+Lists the stores: id, address, pid, state (up, down, decommissioning,
+removed), how
 many range replicas each holds and how many of them it leads.
 
 Options:
@@ -46,6 +48,17 @@ ${GATEWAY_OPTIONS_HELP}`;
 export const TRANSFER_LEADER_HELP = `Usage: raftshard transfer-leader RANGE STORE [--gateway URL] [--json]
 
 Makes the replica of range RANGE on store STORE its leader; returns when done.
+
+Options:
+${GATEWAY_OPTIONS_HELP}`;
+
+export const DECOMMISSION_HELP = `Usage: raftshard decommission STORE [--gateway URL] [--json]
+
+Takes store STORE out of the cluster for good: it gets no new replicas, each
+of its replicas moves to another up store (one at a time, without losing
+availability), and then it is marked removed. Prints how many replicas are
+left every few seconds (on stderr), and the moves once done. Running it again
+for a store already removed changes nothing.
 
 Options:
 ${GATEWAY_OPTIONS_HELP}`;
@@ -153,6 +166,32 @@ export async function rebalanceCommand(args: AdminArgs): Promise<number> {
     return [`rebalance: ${moves.length} move${moves.length === 1 ? '' : 's'}`, ...moves.map((m) => `  ${describeMove(m)}`)].join('\n');
   });
 }
+
+export async function decommissionCommand(args: AdminArgs): Promise<number> {
+  const opts = gatewayOptions(args.values, 'decommission');
+  const [store] = expectArgs(args.positionals, 'decommission STORE', 1, 1);
+  const id = idArg(store, 'STORE', 'decommission');
+  // The progress line: the store's replica count, as the placement driver reports it.
+  const progress = systemTimers.setInterval(() => {
+    void callGateway(opts.url, 'GET', '/admin/stores').then(
+      (res) => {
+        const s = (listOf(res.body, 'stores') as StoreView[]).find((x) => x.id === id);
+        if (s) console.error(`decommission: store ${id} is ${cell(s.state)}, ${cell(s.ranges)} replica(s) left`);
+      },
+      () => {},
+    );
+  }, PROGRESS_EVERY_MS);
+  try {
+    return await printGatewayCall(opts, 'POST', '/admin/decommission', { store: id }, (body) => {
+      const moves = listOf(body, 'moves');
+      return [`decommission: store ${id} removed after ${moves.length} move${moves.length === 1 ? '' : 's'}`, ...moves.map((m) => `  ${describeMove(m)}`)].join('\n');
+    });
+  } finally {
+    systemTimers.clearInterval(progress);
+  }
+}
+
+const PROGRESS_EVERY_MS = 3_000;
 
 function rangesTable(ranges: readonly RangeView[]): string {
   const rows = ranges.map((r) => [

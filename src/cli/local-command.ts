@@ -26,7 +26,9 @@ PD member i's on 127.0.0.1:P+3+i, store i's on 127.0.0.1:P+10+N+i.
 A new cluster starts with one range over all keys, replicated
 R times (default 3); the placement driver splits and balances from there.
 Data lives under D (default ./data); started again on the same directory it
-comes back with all data. Ctrl-C stops everything.
+comes back with all data. Ctrl-C stops everything. It prints a line per
+process started or restarted, the URL, and the processes' warnings and errors
+(RAFTSHARD_LOG=info shows all their logs).
 Environment: RAFTSHARD_DIR, RAFTSHARD_PORT; RAFTSHARD_NODE_ARGS adds Node.js
 flags to every child (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile).`;
 
@@ -63,11 +65,14 @@ export async function localCommand({ values }: ParsedArgs<typeof LOCAL_OPTIONS>)
   let stopping = false;
   const launch = (name: string, argv: string[]): Promise<void> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [...nodeArgs, CLI, ...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
+      const child = spawn(process.execPath, [...nodeArgs, CLI, ...argv], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, RAFTSHARD_LOG: process.env.RAFTSHARD_LOG ?? 'warn', RAFTSHARD_SUPERVISOR_PID: String(process.pid) } });
       children.set(name, child);
       // The child says it serves on the IPC channel (announceReady).
       child.on('message', (m: { kind?: unknown }) => {
-        if (m.kind === 'ready') resolve();
+        if (m.kind !== 'ready') return;
+        // One line per process started or restarted, readable in a terminal and in a log.
+        console.log(`${name} started (pid ${child.pid})`);
+        resolve();
       });
       child.once('exit', (code, signal) => {
         if (stopping) return;

@@ -11,6 +11,8 @@ import {
   rangesCommand,
   REBALANCE_HELP,
   rebalanceCommand,
+  decommissionCommand,
+  DECOMMISSION_HELP,
   SPLIT_HELP,
   splitCommand,
   STORES_HELP,
@@ -40,6 +42,10 @@ Commands:
   sim       run the deterministic Raft simulator over many seeds
   help      show this help
 
+Logs go to stderr: readable lines on a terminal, JSON lines otherwise
+(RAFTSHARD_LOG_FORMAT=pretty|json to choose; RAFTSHARD_LOG=debug|info|warn|error
+for the level).
+
 Against a running gateway (--gateway URL or $RAFTSHARD_GATEWAY, default
 http://127.0.0.1:8080; --json prints the gateway's JSON answer):
   ranges                       list the ranges: bounds, epoch, replicas, leader, size
@@ -48,6 +54,7 @@ http://127.0.0.1:8080; --json prints the gateway's JSON answer):
   move RANGE FROM TO           move a replica of RANGE from store FROM to store TO
   transfer-leader RANGE STORE  make STORE the leader of RANGE
   rebalance                    balance replicas and leaders across the up stores
+  decommission STORE           move every replica off STORE, then remove it for good
   kv get|put|del|scan ...      read and write keys
 
 Run "raftshard <command> --help" for a command's options.`;
@@ -79,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
       return run(rest, GATEWAY_OPTIONS, TRANSFER_LEADER_HELP, transferLeaderCommand, true);
     case 'rebalance':
       return run(rest, GATEWAY_OPTIONS, REBALANCE_HELP, rebalanceCommand, true);
+    case 'decommission':
+      return run(rest, GATEWAY_OPTIONS, DECOMMISSION_HELP, decommissionCommand, true);
     case 'kv':
       return run(rest, KV_OPTIONS, KV_HELP, kvCommand, true);
     case 'sql':

@@ -85,6 +85,12 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
   // One GC round over every range; it answers when every range leader has collected.
   app.post('/admin/gc', async () => pd.admin('gc', {}, 600_000));
 
+  app.post<{ Body: { store: number } }>('/admin/decommission', { schema: body({ store: id }) }, async (req) => {
+    const res = await pd.admin('decommission', req.body, 3_600_000);
+    await router.refresh().catch(() => {});
+    return res;
+  });
+
   return {
     '/admin/ranges': ['GET'],
     '/admin/stores': ['GET'],
@@ -93,6 +99,7 @@ export function registerAdminRoutes(app: FastifyInstance, router: KvRouter, maxK
     '/admin/move': ['POST'],
     '/admin/transfer-leader': ['POST'],
     '/admin/rebalance': ['POST'],
+    '/admin/decommission': ['POST'],
     '/admin/gc': ['GET', 'POST'],
   };
 }

@@ -1,10 +1,11 @@
 /**
  * The operator commands of the Admin RPC (`raftshard split`, `move`,
- * `transfer-leader`, `rebalance` through the gateway): the body is checked
+ * `transfer-leader`, `rebalance`, `decommission` through the gateway): the body is checked
  * here, then the leader's operators do the work.
  */
 import { BadRequestError, DbError } from '../common/index.js';
-import type { Clock } from '../runtime/index.js';
+import type { Clock, Logger } from '../runtime/index.js';
+import { decommission } from './decommission.js';
 import type { LeaderTerm } from './leadership.js';
 import { planLeaderTransfer, planReplicaMove } from './scheduler.js';
 
@@ -20,7 +21,8 @@ export function parseAdminBody(json: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export async function runAdmin(l: LeaderTerm, clock: Clock, op: string, body: Record<string, unknown>): Promise<unknown> {
+export async function runAdmin(l: LeaderTerm, deps: { clock: Clock; logger: Logger }, replicas: number, op: string, body: Record<string, unknown>): Promise<unknown> {
+  const { clock } = deps;
   const int = (field: string): number => {
     const v = body[field];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new DbError('BAD_REQUEST', `"${field}" must be a non-negative integer`);
@@ -37,6 +39,7 @@ export async function runAdmin(l: LeaderTerm, clock: Clock, op: string, body: Re
       for (const s of [from, to]) if (!l.state.stores.has(s)) throw new DbError('NOT_FOUND', `store ${s} does not exist`);
       const target = l.state.stores.get(to)!;
       if (l.state.liveness(target, clock.monotonic()) !== 'up' || target.lastHeartbeat === 0) throw new DbError('UNAVAILABLE', `store ${to} is not up`);
+      if (target.retire) throw new DbError('BAD_REQUEST', `store ${to} is ${target.retire}: it takes no replicas`);
       return l.operators.move(range, from, to);
     }
     case 'transfer-leader': {
@@ -47,7 +50,12 @@ export async function runAdmin(l: LeaderTerm, clock: Clock, op: string, body: Re
       return { ok: true };
     }
     case 'rebalance':
-      return { moves: await rebalance(l, clock) };
+      return { moves: await rebalance(l, deps.clock) };
+    case 'decommission': {
+      const store = l.state.stores.get(int('store'));
+      if (!store) throw new DbError('NOT_FOUND', `store ${int('store')} does not exist`);
+      return decommission(l, deps, store, replicas);
+    }
     default:
       throw new DbError('NOT_FOUND', `unknown admin operation "${op}"`);
   }

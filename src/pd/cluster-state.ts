@@ -12,7 +12,11 @@ export interface StoreState {
   pid: number;
   /** Monotonic ms of the last heartbeat (0 = none since this PD leader took over). */
   lastHeartbeat: number;
+  /** Set by `decommission` (persisted): its replicas are moving away, or all gone for good. */
+  retire?: StoreRetirement;
 }
+
+export type StoreRetirement = 'decommissioning' | 'removed';
 
 export interface RangeState {
   desc: RangeDescriptor;
@@ -46,8 +50,16 @@ export class ClusterState {
     return Math.max(0, now - last - this.downAfterMs);
   }
 
+  /** Stores that may be given replicas: reporting, up, and not retiring. */
   upStores(now: number): StoreState[] {
-    return [...this.stores.values()].filter((s) => s.lastHeartbeat !== 0 && this.liveness(s, now) === 'up');
+    return [...this.stores.values()].filter((s) => s.lastHeartbeat !== 0 && this.liveness(s, now) === 'up' && s.retire === undefined);
+  }
+
+  /** How many replicas `store` holds. */
+  replicasOn(store: number): number {
+    let n = 0;
+    for (const r of this.ranges.values()) if (r.desc.replicas.some((rep) => rep.store === store)) n++;
+    return n;
   }
 
   /** Ranges in key order. */

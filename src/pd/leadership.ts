@@ -9,9 +9,10 @@ import type { RangeDescriptor } from '../common/index.js';
 import { decodeDescriptor, encodeDescriptor } from '../replica/index.js';
 import type { PdRedirect } from '../transport/index.js';
 import { ClusterState } from './cluster-state.js';
+import type { StoreRetirement, StoreState } from './cluster-state.js';
 import type { PdConfig, PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
-import { BOOTSTRAPPED_KEY, NEXT_ID_KEY, RANGES_PREFIX, rangeKey, STORES_PREFIX, TSO_KEY } from './meta-keys.js';
+import { BOOTSTRAPPED_KEY, NEXT_ID_KEY, RANGES_PREFIX, rangeKey, storeKey, STORES_PREFIX, TSO_KEY } from './meta-keys.js';
 import { Operators } from './operators.js';
 import { TsoLease } from './tso-lease.js';
 import { WindowAllocator } from './window-allocator.js';
@@ -32,6 +33,13 @@ export interface LeaderTerm {
   bootstrapped: boolean;
   /** Offers a descriptor to the range map and persists it if the map took it (a newer epoch). */
   saveRange(desc: RangeDescriptor): Promise<void>;
+  /**
+   * Applies `changes` to store `id` (created if new) and persists its record
+   * (address, retirement). Calls run one at a time, each merging into the
+   * registry's current entry, so a registration and a decommission never
+   * overwrite each other's fields.
+   */
+  saveStore(id: number, changes: Partial<Omit<StoreState, 'id'>>): Promise<void>;
 }
 
 export class Leadership {
@@ -77,8 +85,8 @@ export class Leadership {
     const { clock, timers, logger } = this.deps;
     const state = new ClusterState(this.cfg.downAfterMs, clock.monotonic());
     for (const [, v] of await this.group.scan(STORES_PREFIX)) {
-      const s = JSON.parse(v) as { id: number; address: string };
-      state.stores.set(s.id, { id: s.id, address: s.address, pid: 0, lastHeartbeat: 0 });
+      const s = JSON.parse(v) as { id: number; address: string; retire?: StoreRetirement };
+      state.stores.set(s.id, { id: s.id, address: s.address, pid: 0, lastHeartbeat: 0, retire: s.retire });
     }
     for (const [, v] of await this.group.scan(RANGES_PREFIX)) state.offer(decodeDescriptor(Buffer.from(v, 'base64')));
     // A window of 3 s of timestamps: one Raft write per 3 s of TSO traffic at most.
@@ -90,6 +98,20 @@ export class Leadership {
     const saveRange = async (desc: RangeDescriptor): Promise<void> => {
       if (state.offer(desc)) await this.group.put(rangeKey(desc.id), Buffer.from(encodeDescriptor(state.ranges.get(desc.id)!.desc)).toString('base64'));
     };
+    let storeWrites: Promise<unknown> = Promise.resolve();
+    const saveStore = (id: number, changes: Partial<Omit<StoreState, 'id'>>): Promise<void> => {
+      const write = storeWrites.then(async () => {
+        const known = state.stores.get(id);
+        const next: StoreState = { id, address: '', pid: 0, lastHeartbeat: 0, ...known, ...changes };
+        await this.group.put(storeKey(id), JSON.stringify({ id, address: next.address, ...(next.retire ? { retire: next.retire } : {}) }));
+        // In place, and only the changed fields: a heartbeat handled meanwhile keeps what it set.
+        const current = state.stores.get(id);
+        if (current) Object.assign(current, changes);
+        else state.stores.set(id, next);
+      });
+      storeWrites = write.catch(() => {});
+      return write;
+    };
     const l: LeaderTerm = {
       term,
       state,
@@ -98,6 +120,7 @@ export class Leadership {
       ids,
       bootstrapped,
       saveRange,
+      saveStore,
       operators: new Operators({
         state,
         clock,

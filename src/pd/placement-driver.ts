@@ -87,9 +87,16 @@ export class PlacementDriver {
       .finally(() => (this.gcRunning = false));
   }
 
-  /** At most one operator per round: replace a dead replica, repair a replica count, split a big range, or balance. */
+  /** At most one operator per round: finish a decommission, replace a dead or decommissioned replica, repair a replica count, split a big range, or balance. */
   private async scheduleOnce(l: LeaderTerm): Promise<void> {
     const now = this.deps.clock.monotonic();
+    // A decommission whose last move was made under an earlier PD leader.
+    const drained = [...l.state.stores.values()].find((s) => s.retire === 'decommissioning' && l.state.replicasOn(s.id) === 0);
+    if (drained) {
+      await l.saveStore(drained.id, { retire: 'removed' });
+      this.deps.logger.info({ store: drained.id }, 'store decommissioned: removed');
+      return;
+    }
     const replace = planReplacement(l.state, now, this.cfg.replaceAfterMs);
     if (replace) {
       this.deps.logger.warn({ ...replace }, 'rebuilding a replica of a down store');

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { replicaIdFor } from '../replica/index.js';
 import { ClusterState } from './cluster-state.js';
-import { planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
+import { planDrain, planLeaderTransfer, planRepair, planReplacement, planReplicaMove, planSplit } from './scheduler.js';
 import type { ReplicaMove } from './scheduler.js';
 import type { RangeDescriptor } from '../common/index.js';
 
@@ -408,5 +408,44 @@ describe('planRepair (operators that did not finish)', () => {
     expect(planRepair(st, NOW, 3)).toEqual({ kind: 'add', range: 1, store: 4 });
     const noRoom = cluster([{ id: 1 }, { id: 2 }], [{ id: 1, voters: [1, 2], leader: 1 }]);
     expect(planRepair(noRoom, NOW, 3)).toBeUndefined();
+  });
+});
+
+describe('decommission', () => {
+  const retiring = (st: ClusterState, id: number, retire: 'decommissioning' | 'removed') => {
+    st.stores.get(id)!.retire = retire;
+    return st;
+  };
+
+  it('drains a decommissioning store (up or not) onto the up store holding the fewest, one range at a time', () => {
+    const st = retiring(
+      cluster(up(1, 2, 3, 4, 5), [
+        { id: 1, voters: [1, 2, 3], leader: 1 },
+        { id: 2, voters: [1, 2, 4], leader: 2 },
+      ]),
+      1,
+      'decommissioning',
+    );
+    expect(planDrain(st, NOW, 1)).toEqual({ range: 1, from: 1, to: 5 });
+    // The scheduler drains it too (a decommission left to a new PD leader), as it rebuilds dead stores' replicas.
+    expect(planReplacement(st, NOW, REPLACE_AFTER)).toEqual({ range: 1, from: 1, to: 5 });
+  });
+
+  it('never gives a decommissioning or removed store a replica or a place in the balance', () => {
+    const st = cluster(up(1, 2, 3, 4, 5), [
+      { id: 1, voters: [1, 2, 3], leader: 1 },
+      { id: 2, voters: [1, 2, 3], leader: 2 },
+      { id: 3, voters: [1, 2, 3], leader: 3 },
+    ]);
+    retiring(st, 4, 'removed');
+    retiring(st, 5, 'decommissioning');
+    expect(st.upStores(NOW).map((s) => s.id)).toEqual([1, 2, 3]);
+    expect(planReplicaMove(st, NOW)).toBeUndefined();
+    expect(planRepair(st, NOW, 3)).toBeUndefined();
+  });
+
+  it('plans nothing when no up store can take the replica', () => {
+    const st = retiring(cluster(up(1, 2, 3), [{ id: 1, voters: [1, 2, 3], leader: 1 }]), 3, 'decommissioning');
+    expect(planDrain(st, NOW, 3)).toBeUndefined();
   });
 });

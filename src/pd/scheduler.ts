@@ -29,18 +29,28 @@ function byReplicaCount(state: ClusterState, now: number): { id: number; n: numb
 
 const hasReplicaOn = (r: RangeState, store: number) => r.desc.replicas.some((rep) => rep.store === store);
 
-/** A replica on a store down for longer than `replaceAfterMs`, and the up store to rebuild it on. */
-export function planReplacement(state: ClusterState, now: number, replaceAfterMs: number): ReplicaMove | undefined {
-  const dead = new Set([...state.stores.values()].filter((s) => state.downFor(s, now) > replaceAfterMs).map((s) => s.id));
-  if (dead.size === 0) return undefined;
+/** A replica on one of `sources`, and the up store to rebuild it on (the one holding the fewest). */
+function planEvacuation(state: ClusterState, now: number, sources: ReadonlySet<number>): ReplicaMove | undefined {
+  if (sources.size === 0) return undefined;
   const candidates = byReplicaCount(state, now);
   for (const r of state.sortedRanges()) {
-    const victim = r.desc.replicas.find((rep) => dead.has(rep.store));
+    const victim = r.desc.replicas.find((rep) => sources.has(rep.store));
     if (!victim) continue;
     const to = candidates.find((c) => !hasReplicaOn(r, c.id));
     if (to) return { range: r.desc.id, from: victim.store, to: to.id };
   }
   return undefined;
+}
+
+/** A replica on a store down for longer than `replaceAfterMs` or being decommissioned, and the up store to rebuild it on. */
+export function planReplacement(state: ClusterState, now: number, replaceAfterMs: number): ReplicaMove | undefined {
+  const leaving = [...state.stores.values()].filter((s) => s.retire === 'decommissioning' || state.downFor(s, now) > replaceAfterMs);
+  return planEvacuation(state, now, new Set(leaving.map((s) => s.id)));
+}
+
+/** The next replica to move off `store`, which is being decommissioned. */
+export function planDrain(state: ClusterState, now: number, store: number): ReplicaMove | undefined {
+  return planEvacuation(state, now, new Set([store]));
 }
 
 export interface Repair {

@@ -14,7 +14,7 @@ import type { StoreState } from './cluster-state.js';
 import type { PdConfig, PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
 import type { Leadership, LeaderTerm } from './leadership.js';
-import { storeKey, TSO_KEY } from './meta-keys.js';
+import { TSO_KEY } from './meta-keys.js';
 import type { PdMetrics } from './metrics.js';
 
 export interface PdServiceDeps extends PdDeps {
@@ -115,7 +115,7 @@ export class PdService {
           return { json: JSON.stringify({ ...safePointJson(round.safePoint), ranges: round.ranges, failed: round.failed }) };
         }
         if (req.op === 'gc-safe-point') return { json: JSON.stringify(safePointJson(await safePoint(this.d.group))) };
-        const result = await this.d.exclusive(() => runAdmin(l, this.d.clock, req.op, body));
+        const result = await this.d.exclusive(() => runAdmin(l, this.d, this.d.cfg.replicas, req.op, body));
         return { json: JSON.stringify(result) };
       }) as ReturnType<PdHandlers['Admin']>,
   };
@@ -139,11 +139,11 @@ export class PdService {
     }
     let id = req.id;
     // Reusing an address's id is for a retried registration, never for a store whose replicas are gone.
-    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id))?.id ?? Number(await l.ids.take(1));
+    // A decommissioned store's id stays retired: a new store at its address gets a new id.
+    if (id === 0) id = [...l.state.stores.values()].find((s) => s.address === req.address && !hostsReplicas(s.id) && s.retire === undefined)?.id ?? Number(await l.ids.take(1));
     const known = l.state.stores.get(id);
     if (!known || known.address !== req.address) {
-      await this.d.group.put(storeKey(id), JSON.stringify({ id, address: req.address }));
-      l.state.stores.set(id, { id, address: req.address, pid: req.pid, lastHeartbeat: this.d.clock.monotonic() });
+      await l.saveStore(id, { address: req.address, pid: req.pid, lastHeartbeat: this.d.clock.monotonic() });
       this.d.logger.info({ store: id, address: req.address }, 'store registered');
     }
     return { id };
@@ -189,6 +189,6 @@ export class PdService {
     const leaders = l.state.leaderCounts();
     return [...l.state.stores.values()]
       .sort((a, b) => a.id - b.id)
-      .map((s) => ({ id: s.id, address: s.address, pid: s.pid, state: l.state.liveness(s, now), ranges: replicas.get(s.id) ?? 0, leaders: leaders.get(s.id) ?? 0 }));
+      .map((s) => ({ id: s.id, address: s.address, pid: s.pid, state: s.retire ?? l.state.liveness(s, now), ranges: replicas.get(s.id) ?? 0, leaders: leaders.get(s.id) ?? 0 }));
   }
 }

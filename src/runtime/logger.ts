@@ -1,7 +1,8 @@
 /**
  * Structured logs (pino) on stderr: readable lines (pino-pretty) when stderr
  * is a terminal, JSON lines otherwise (piped to a file or a collector, or
- * read by `raftshard local`'s tests).
+ * read by `raftshard local`'s tests). RAFTSHARD_LOG_FORMAT=pretty or json
+ * overrides the choice; RAFTSHARD_LOG sets the level.
  */
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
@@ -10,7 +11,8 @@ import pretty from 'pino-pretty';
 export type { Logger };
 
 export function createLogger(name: string, level = process.env.RAFTSHARD_LOG ?? 'info'): Logger {
-  return pino({ name, level, base: { pid: process.pid } }, destination(process.stderr.isTTY === true));
+  const format = process.env.RAFTSHARD_LOG_FORMAT;
+  return pino({ name, level, base: { pid: process.pid } }, destination(format === 'pretty' || (format !== 'json' && process.stderr.isTTY === true)));
 }
 
 function destination(terminal: boolean): DestinationStream {

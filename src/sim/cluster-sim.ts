@@ -12,7 +12,9 @@
  * gets at a transaction's start, held to real time); a nemesis cuts stores off (both ways, or one link one way), heals them, crashes
  * stores (losing the process, keeping the disk) and restarts them, and pauses
  * stores (SIGSTOP: timers held while the clock runs on, what is sent to them
- * meanwhile lost) and resumes them. Then
+ * meanwhile delivered late, on resume) and resumes them, slows a store's disk
+ * down for a while, and fails a store's fsync (the process exits, as the
+ * store does on a failed write, and is restarted). Then
  * everything heals and every client must finish within a bound; a final read
  * of every key joins the history, which must be linearizable.
  *
@@ -23,9 +25,7 @@
  *
  * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
  * the gateway's router, splits and moves, message
- * duplication (the streams are TCP's: delayed and in order, lost only when cut),
- * slow or failing fsyncs; a pause loses what is sent to the
- * paused store instead of delivering it late.
+ * duplication (the streams are TCP's: delayed and in order, lost only when cut).
  */
 import { createHash } from 'node:crypto';
 import type { RangeDescriptor } from '../common/index.js';
@@ -38,7 +38,7 @@ import type { WireKvResponse } from '../transport/index.js';
 import type { HistoryOp } from './clients.js';
 import { checkHistory } from './history-check.js';
 import type { KvCommand, KvResult } from './kv-state-machine.js';
-import { CrashableDisk } from './crashable-engine.js';
+import { CrashableDisk, DiskFault } from './crashable-engine.js';
 import { SimRangeSender } from './sim-sender.js';
 import { checkBank, checkListAppend, describeAnomaly } from './txn-checkers.js';
 import type { BankRead, ListAppendOp, ListAppendTxn, TxnStatus } from './txn-checkers.js';
@@ -74,7 +74,7 @@ export interface ClusterSimResult {
   readonly failure?: string;
   /** A hash of the client history and the number of scheduled events: equal for equal seeds. */
   readonly digest: string;
-  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; events: number; committed: number; conflicts: number };
+  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; diskFaults: number; events: number; committed: number; conflicts: number };
 }
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -119,7 +119,7 @@ export class ClusterSim {
   private fatal: string | undefined;
   /** The one-way cut in force, if any (from, to). */
   private oneWay: [SimStore, SimStore] | undefined;
-  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, events: 0, committed: 0, conflicts: 0 };
+  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, diskFaults: 0, events: 0, committed: 0, conflicts: 0 };
   /** The bank workload's snapshot reads, in the order they completed. */
   readonly bankReads: BankRead[] = [];
   /** The list-append workload's transactions, in the order they ended; each appends elements unique in the run. */
@@ -140,7 +140,7 @@ export class ClusterSim {
     for (const id of ids) {
       const address = `10.0.0.${id}:7000`;
       this.peers.set(id, address);
-      this.stores.set(id, { id, address, disk: new CrashableDisk(), store: undefined, timers: undefined, cut: false, paused: false });
+      this.stores.set(id, { id, address, disk: new CrashableDisk(this.world, root.fork()), store: undefined, timers: undefined, cut: false, paused: false });
     }
     // Each range on three consecutive stores, so that with more stores the ranges spread.
     this.ranges = rangesFromSplits(SPLITS, ids.slice(0, 3)).map((d, i) => ({
@@ -187,7 +187,14 @@ export class ClusterSim {
         rng: new SeededRng(this.rng.nextU32()),
         logger: silentLogger,
         tso: () => this.tso(1),
-        fatal: (err) => (this.fatal = `store ${s.id}: the event loop failed: ${err instanceof Error ? err.message : String(err)}`),
+        // A failed fsync ends the process (it cannot know what is durable); its supervisor restarts it.
+        fatal: (err) => {
+          if (!(err instanceof DiskFault)) this.fatal = `store ${s.id}: the event loop failed: ${err instanceof Error ? err.message : String(err)}`;
+          else if (s.timers === timers) {
+            this.crash(s);
+            this.world.setTimeout(() => this.restart(s), 300 + this.nemesisRng.int(2_000));
+          }
+        },
       },
     );
     s.store = store;
@@ -202,6 +209,11 @@ export class ClusterSim {
     s.timers?.kill();
     s.disk.crash();
     this.network.crash(s.address);
+    // A dead process is not paused any more; its next incarnation starts running.
+    if (s.paused) {
+      s.paused = false;
+      this.network.hold(s.address, false);
+    }
     s.store = undefined;
     s.timers = undefined;
     this.stats.crashes++;
@@ -220,7 +232,24 @@ export class ClusterSim {
       const budget = Math.floor((all.length - 1) / 2) + (r.chance(0.1) ? 1 : 0);
       // A healthy store to strike, while the budget allows.
       const victim = () => (impaired.length < budget && healthy.length > 0 ? r.pick(healthy) : undefined);
-      switch (r.int(7)) {
+      switch (r.int(9)) {
+        case 7: {
+          // A slow disk for a while: every synced batch of the victim takes 20–300 ms.
+          const v = r.pick(all);
+          v.disk.slowWrites(() => 20 + r.int(280));
+          this.stats.diskFaults++;
+          this.world.setTimeout(() => v.disk.slowWrites(undefined), 500 + r.int(3_000));
+          break;
+        }
+        case 8: {
+          // An fsync error: the victim's next write fails, and the process exits (then restarts).
+          const v = victim();
+          if (v) {
+            v.disk.failNextWrite();
+            this.stats.diskFaults++;
+          }
+          break;
+        }
         case 6: {
           // One way only: the victim still hears the other store but is not heard by it.
           const v = this.oneWay === undefined ? victim() : undefined;
@@ -282,21 +311,23 @@ export class ClusterSim {
 
   private heal(s: SimStore): void {
     s.cut = false;
-    if (!s.paused) this.network.cut(s.address, false);
+    this.network.cut(s.address, false);
   }
 
+  /** SIGSTOP: its timers stop while the clock runs on; what is sent to it waits in the network, as in socket buffers. */
   private pause(s: SimStore): void {
     s.paused = true;
     s.timers!.pause();
-    this.network.cut(s.address, true);
+    this.network.hold(s.address, true);
     this.stats.pauses++;
   }
 
+  /** SIGCONT: it wakes to a late clock and to everything sent to it meanwhile. */
   private resume(s: SimStore): void {
     if (!s.paused) return;
     s.paused = false;
     s.timers?.resume();
-    if (!s.cut) this.network.cut(s.address, false);
+    this.network.hold(s.address, false);
   }
 
   /** Heals every fault, waits for the clients, and reads every key once more. */
@@ -305,6 +336,7 @@ export class ClusterSim {
     for (const s of this.stores.values()) {
       if (s.cut) this.heal(s);
       this.resume(s);
+      s.disk.heal();
       if (s.timers === undefined) await this.start(s, false);
     }
     this.stopClients = true;

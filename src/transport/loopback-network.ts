@@ -5,6 +5,9 @@
  * address unreachable both ways, as a partition does: frames to it and from
  * it are lost, new streams to it fail. `cutLink` loses what one store sends
  * another, one way only (an asymmetric partition: it still hears the other).
+ * `hold` is a paused process (SIGSTOP, a long GC): nothing reaches it or
+ * leaves it, but nothing is lost either; what was sent to it (and what it had
+ * sent) waits, as in a socket's buffers, and arrives in order once released.
  */
 import type { Timers } from '../runtime/index.js';
 import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
@@ -24,6 +27,10 @@ export class LoopbackNetwork implements StoreNetwork {
   private readonly cutOff = new Set<string>();
   /** One-way cuts, as "from>to". */
   private readonly cutLinks = new Set<string>();
+  /** Paused addresses. */
+  private readonly held = new Set<string>();
+  /** Deliveries waiting for a paused end to be released, in the order they were due. */
+  private parked: (() => void)[] = [];
   private nextPort = 40_000;
 
   constructor(
@@ -69,6 +76,28 @@ export class LoopbackNetwork implements StoreNetwork {
     else this.cutOff.delete(address);
   }
 
+  /** Pauses `address` (true): deliveries to and from it wait; released (false), they go on in order. */
+  hold(address: string, on: boolean): void {
+    if (on) {
+      this.held.add(address);
+      return;
+    }
+    this.held.delete(address);
+    const due = this.parked;
+    this.parked = [];
+    // Each tries again, in order; one whose other end is still held parks again.
+    for (const deliver of due) this.timers.setImmediate(deliver);
+  }
+
+  /** Runs `deliver` now, or once neither `to` nor `from` is held any more. */
+  private whenUnheld(to: string, from: string | undefined, deliver: () => void): void {
+    const attempt = () => {
+      if (this.held.has(to) || (from !== undefined && this.held.has(from))) this.parked.push(attempt);
+      else deliver();
+    };
+    attempt();
+  }
+
   /** Loses everything `from` sends `to` (true), or heals that direction (false); the other direction is untouched. */
   cutLink(from: string, to: string, off: boolean): void {
     if (off) this.cutLinks.add(`${from}>${to}`);
@@ -85,7 +114,7 @@ export class LoopbackNetwork implements StoreNetwork {
     return {
       serve: (address, handlers, pd) => this.serve(address, handlers, pd),
       openRaftStream: (address) => this.openRaftStream(address, self),
-      sendSnapshot: (address, chunks) => (this.reaches(address, self) ? this.sendSnapshot(address, chunks) : Promise.reject(new UnavailableError(`${self} cannot reach ${address}`))),
+      sendSnapshot: (address, chunks) => (this.reaches(address, self) ? this.sendSnapshot(address, chunks, self) : Promise.reject(new UnavailableError(`${self} cannot reach ${address}`))),
     };
   }
 
@@ -110,13 +139,15 @@ export class LoopbackNetwork implements StoreNetwork {
         const frame = payload.slice();
         inFlight.push(frame);
         // A stream keeps its order: a frame that arrives delivers every frame sent before it first.
-        this.afterLatency(() => {
-          while (inFlight.length > 0) {
-            const next = inFlight.shift()!;
-            if (!closed && this.endpoints.get(address) === endpoint && this.reaches(address, from)) endpoint.handlers.onRaftFrame(fromStore, next);
-            if (next === frame) break;
-          }
-        });
+        this.afterLatency(() =>
+          this.whenUnheld(address, from, () => {
+            while (inFlight.length > 0) {
+              const next = inFlight.shift()!;
+              if (!closed && this.endpoints.get(address) === endpoint && this.reaches(address, from)) endpoint.handlers.onRaftFrame(fromStore, next);
+              if (next === frame) break;
+            }
+          }),
+        );
         return true;
       },
       onDrain: () => {},
@@ -127,9 +158,10 @@ export class LoopbackNetwork implements StoreNetwork {
     };
   }
 
-  async sendSnapshot(address: string, chunks: AsyncIterable<WireSnapshotChunk>): Promise<void> {
+  async sendSnapshot(address: string, chunks: AsyncIterable<WireSnapshotChunk>, from?: string): Promise<void> {
     const endpoint = this.endpoints.get(address);
     if (!endpoint || !this.reaches(address, undefined)) throw new UnavailableError(`${address} is unreachable`);
+    await new Promise<void>((r) => this.whenUnheld(address, from, r));
     await endpoint.handlers.snapshot(chunks);
   }
 
@@ -137,9 +169,9 @@ export class LoopbackNetwork implements StoreNetwork {
   async kv(address: string, req: WireKvRequest): Promise<WireKvResponse> {
     const endpoint = this.endpoints.get(address);
     if (!endpoint || !this.reaches(address, undefined)) throw new UnavailableError(`${address} is unreachable`);
-    await new Promise<void>((r) => this.afterLatency(r));
+    await new Promise<void>((r) => this.afterLatency(() => this.whenUnheld(address, undefined, r)));
     const res = await endpoint.handlers.kvOne(req);
-    await new Promise<void>((r) => this.afterLatency(r));
+    await new Promise<void>((r) => this.afterLatency(() => this.whenUnheld(address, undefined, r)));
     // Cut off meanwhile: the answer is lost on the way back.
     if (!this.reaches(address, undefined)) throw new OutcomeUnknownError(`${address} was cut off before it answered`);
     return res;

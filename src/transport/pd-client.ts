@@ -40,7 +40,9 @@ export class PdClient {
     for (let attempt = 0; ; attempt++) {
       const address = this.leader ?? this.addresses[attempt % this.addresses.length];
       try {
-        const res = (await this.client(address).call(method, req as never, Math.min(perTryMs, Math.max(100, deadline - this.clock.monotonic())))) as Response<M> & { redirect?: PdRedirect };
+        // The first try may take perTryMs whatever the deadline (a long operator); retries fit in what is left.
+        const tryMs = attempt === 0 ? perTryMs : Math.min(perTryMs, Math.max(100, deadline - this.clock.monotonic()));
+        const res = (await this.client(address).call(method, req as never, tryMs)) as Response<M> & { redirect?: PdRedirect };
         if (!res.redirect?.notLeader) {
           this.leader = address;
           return res;
@@ -72,8 +74,9 @@ export class PdClient {
     throw new UnavailableError(`no placement driver member answers: ${lastError}`);
   }
 
-  /** Runs an operator command; its result, or a DbError with the PD's code. */
+  /** Runs an operator command, waiting up to `deadlineMs` for it (a rebalance or decommission runs long); its result, or a DbError with the PD's code. */
   async admin(op: string, body: unknown, deadlineMs = 120_000): Promise<unknown> {
+    // 10 s to reach the leader (retries), and up to deadlineMs for the operator itself.
     const res = await this.call('Admin', { op, json: JSON.stringify(body) }, 10_000, deadlineMs);
     return JSON.parse(res.json) as unknown;
   }

@@ -176,6 +176,26 @@ describe('the loopback network', () => {
       await waitFor(() => c.stores.get(deaf)!.replicas.get(range.id)!.applied >= applied);
       expect(c.stores.get(deaf)!.replicas.get(range.id)!.applied).toBeGreaterThan(before);
     }), 30_000);
+
+  it('holds a follower as a pause does: nothing reaches it meanwhile and nothing is lost; released, what waited arrives', () =>
+    onOneRange(async (c, network, range) => {
+      const leader = leaderOf(c, range.id)!;
+      const paused = [1, 2, 3].find((id) => id !== leader)!;
+      const replica = () => c.stores.get(paused)!.replicas.get(range.id)!;
+      const before = replica().applied;
+      network.hold(c.peers.get(paused)!, true);
+      // A client's request to the held store waits (a socket's buffer), it is not refused.
+      const late = c.kv(paused, { op: 'get', rangeId: range.id, key: enc.encode(keyFor(1)) });
+      for (let i = 0; i < 5; i++) {
+        const put = await c.kv(leaderOf(c, range.id)!, { op: 'put', rangeId: range.id, key: enc.encode(keyFor(i)), value: enc.encode(`held-${i}`), hasValue: true, requestId: `held-${i}` });
+        expect(put.error, put.message).toBe('');
+      }
+      expect(replica().applied, 'a held store applied entries sent while it was held').toBe(before);
+      const applied = c.stores.get(leaderOf(c, range.id)!)!.replicas.get(range.id)!.applied;
+      network.hold(c.peers.get(paused)!, false);
+      await waitFor(() => replica().applied >= applied);
+      await expect(late).resolves.toBeDefined();
+    }), 30_000);
 });
 
 /** A loopback cluster holding the first range, once it has a leader; closed afterwards. */

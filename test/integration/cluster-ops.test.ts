@@ -45,7 +45,7 @@ interface StoreInfo {
   id: number;
   address: string;
   pid: number | null;
-  state: 'up' | 'down' | 'decommissioning';
+  state: 'up' | 'down' | 'decommissioning' | 'removed';
   ranges: number;
   leaders: number;
 }
@@ -444,6 +444,27 @@ describe('cluster operations over HTTP against raftshard local', () => {
     expect(Math.min(...leaders), `leaders per store ${up.join('/')}: ${leaders.join('/')}\n${table}`).toBeGreaterThan(0);
   }, 180_000);
 
+  it('decommissions the fourth store under load: its replicas move away, it is removed for good and gets none again', async () => {
+    const s4 = (await getStores()).find((s) => s.pid === store4?.pid);
+    expect(s4, 'the fourth store in /admin/stores').toBeDefined();
+    expect(s4!.ranges).toBeGreaterThan(0);
+    await underLoad('decommission', 10_000, async () => {
+      const res = await api('POST', '/admin/decommission', { store: s4!.id });
+      expect(res.status, res.text).toBe(200);
+      expect(res.json).toMatchObject({ store: s4!.id, state: 'removed' });
+      expect(res.json.moves.length, res.text).toBe(s4!.ranges);
+    });
+    const gone = (await getStores()).find((s) => s.id === s4!.id);
+    expect(gone).toMatchObject({ state: 'removed', ranges: 0, leaders: 0 });
+    await eventually('every range on three voters of stores 1..3, with a leader', 20_000, async () => (replicaProblems(await getRanges(), [1, 2, 3]).length === 0 ? true : undefined));
+    // Again: already removed, nothing to do. And a rebalance gives it nothing back.
+    const again = await api('POST', '/admin/decommission', { store: s4!.id });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json.moves).toEqual([]);
+    expect((await api('POST', '/admin/rebalance')).status).toBe(200);
+    expect((await getStores()).find((s) => s.id === s4!.id)).toMatchObject({ state: 'removed', ranges: 0 });
+  }, 180_000);
+
   it('transfers a leader under load', async () => {
     await underLoad('transfer-leader', 10_000, async () => {
       const r = await eventually('the range holding w3-1 to have a leader', 20_000, async () => {
@@ -551,6 +572,11 @@ describe('cluster operations over HTTP against raftshard local', () => {
       ['POST', '/admin/transfer-leader', { range: some.id, to: unknownStore }, undefined, 404, 'NOT_FOUND'],
       ['POST', '/admin/transfer-leader', { range: String(some.id), to: voter }, undefined, 400, 'BAD_REQUEST'],
       ['GET', '/admin/nowhere', undefined, undefined, 404, 'NOT_FOUND'],
+      ['POST', '/admin/decommission', { store: unknownStore }, undefined, 404, 'NOT_FOUND'],
+      ['POST', '/admin/decommission', { store: 'x' }, undefined, 400, 'BAD_REQUEST'],
+      ['GET', '/admin/decommission', undefined, undefined, 405, 'METHOD_NOT_ALLOWED'],
+      // Three up stores left for three replicas of every range: one cannot go (a failed precondition; nothing changes).
+      ['POST', '/admin/decommission', { store: voter }, undefined, 400, 'BAD_REQUEST'],
     ];
     for (const [method, path, body, raw, status, code] of cases) {
       const res = await api(method, path, body, raw);
@@ -563,7 +589,7 @@ describe('cluster operations over HTTP against raftshard local', () => {
     expect((await api('GET', '/health')).status).toBe(200);
   }, 60_000);
 
-  it('the raftshard CLI drives the same cluster: kv put/get/scan, ranges and stores (--json and tables), split', async () => {
+  it('the raftshard CLI drives the same cluster: kv put/get/scan, ranges and stores (--json and tables), split, decommission', async () => {
     const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args, '--gateway', url], { encoding: 'utf8', timeout: 60_000 });
     expect(cli('kv', 'put', 'cli-key', 'cli value').trim()).toBe('OK');
     expect(cli('kv', 'get', 'cli-key').trim()).toBe('cli value');
@@ -578,6 +604,11 @@ describe('cluster operations over HTTP against raftshard local', () => {
     const split = JSON.parse(cli('split', 'cli-m', '--json')) as { left: RangeInfo; right: RangeInfo };
     expect(split.right.start).toBe('cli-m');
     expect(split.left.end).toBe('cli-m');
+    // The store decommissioned earlier: already removed, nothing to move.
+    const removed = stores.stores.find((st) => st.state === 'removed');
+    expect(removed, 'the decommissioned store in `raftshard stores --json`').toBeDefined();
+    expect(cli('decommission', String(removed!.id)).trim()).toBe(`decommission: store ${removed!.id} removed after 0 moves`);
+    expect(cli('stores')).toMatch(new RegExp(`^\\s*${removed!.id}\\s.*\\sremoved\\s`, 'm'));
     // A missing key: exit code 1 and the error on stderr.
     expect(() => cli('kv', 'get', 'cli-missing')).toThrow();
   }, 120_000);

@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,10 +44,30 @@ const nsVeth = (id: number) => `${tag}p${id}`;
 const netns = (id: number) => `${tag}n${id}`;
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 
+/**
+ * Where bridged frames pass through iptables (br_netfilter, which Docker loads
+ * along with a FORWARD policy of DROP), the stores' traffic to each other
+ * needs a rule letting this bridge's own traffic through.
+ */
+const FORWARD_RULE = ['FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT'];
+let forwardRuleAdded = false;
+
+function bridgedFramesFiltered(): boolean {
+  try {
+    return readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
 function createNetwork(): void {
   ip('link', 'add', bridge, 'type', 'bridge');
   ip('addr', 'add', `${hostIp}/24`, 'dev', bridge);
   ip('link', 'set', bridge, 'up');
+  if (bridgedFramesFiltered()) {
+    execFileSync('iptables', ['-I', ...FORWARD_RULE], { stdio: 'pipe' });
+    forwardRuleAdded = true;
+  }
   for (const id of STORES) {
     ip('netns', 'add', netns(id));
     ip('link', 'add', hostVeth(id), 'type', 'veth', 'peer', 'name', nsVeth(id));
@@ -73,6 +93,7 @@ function removeNetwork(): void {
   } catch {
     // not created
   }
+  if (forwardRuleAdded) execFileSync('iptables', ['-D', ...FORWARD_RULE], { stdio: 'pipe' });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'raftshard-partition-'));
