@@ -169,3 +169,12 @@ export class ByteReader {
     if (this.at !== this.buf.byteLength) throw this.malformed(`${this.buf.byteLength - this.at} trailing bytes`);
   }
 }
+
+/**
+ * The bytes as a latin1 string (one char per byte; such strings compare like
+ * the bytes): a map key for binary keys. Node's own slice, called on the view
+ * directly, skips the Buffer wrapper that `Buffer.from(…).toString('latin1')`
+ * allocates (half the cost for short keys).
+ */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+export const latin1Of = (bytes: Uint8Array): string => latin1Slice.call(bytes, 0, bytes.byteLength);

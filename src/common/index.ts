@@ -9,5 +9,5 @@ export { composeTimestamp, logicalOf, physicalOf, TIMESTAMP_LOGICAL_BITS } from 
 export type { Timestamp } from './timestamp.js';
 export type { NodeId, Term, LogIndex } from './ids.js';
 export type { Rng } from './rng.js';
-export { ByteReader, ByteWriter, putU64 } from './bytes.js';
+export { ByteReader, ByteWriter, latin1Of, putU64 } from './bytes.js';
 export type { RangeDescriptor, RangeEpoch, RangeId, ReplicaDescriptor, ReplicaId, StoreId } from './range.js';

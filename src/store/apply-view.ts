@@ -8,12 +8,17 @@ import type { Engine, WriteBatch } from '../storage/index.js';
 import { keys as keyspace } from '../storage/index.js';
 import type { MvccSink, MvccView } from '../txn/index.js';
 import type { MetaCache } from './meta-cache.js';
-
-const latin1 = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+import { latin1Of } from '../common/index.js';
 
 export class ApplyView implements MvccView, MvccSink {
   /** Staged writes by key (latin1 of the bytes); null = deleted. */
   private readonly staged = new Map<string, Uint8Array | null>();
+  /**
+   * Staged writes of other than metadata keys, not yet in `staged`: an action
+   * rarely reads back a version it wrote in the same turn, so their keys are
+   * converted only when a read of such a key comes (see index).
+   */
+  private unindexed: [Uint8Array, Uint8Array | null][] = [];
   /** Engine values read ahead (see prefetch); null = absent. */
   private readonly fetched = new Map<string, Uint8Array | null>();
   /** Metadata keys this turn read or wrote, with the cache of the replica that owns them (see settleCaches). */
@@ -32,12 +37,20 @@ export class ApplyView implements MvccView, MvccSink {
   private keyOf(key: Uint8Array): string {
     if (key !== this.lastKey) {
       this.lastKey = key;
-      this.lastString = latin1(key);
+      this.lastString = latin1Of(key);
     }
     return this.lastString;
   }
 
+  /** Moves the unindexed writes into `staged`, in the order they were made. */
+  private index(): void {
+    if (this.unindexed.length === 0) return;
+    for (const [key, value] of this.unindexed) this.staged.set(this.keyOf(key), value);
+    this.unindexed = [];
+  }
+
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    if (key[0] !== keyspace.META_PREFIX) this.index();
     const k = this.keyOf(key);
     const hit = this.staged.has(k) ? this.staged.get(k) : this.fetched.get(k);
     if (hit !== undefined) return hit ?? undefined;
@@ -72,17 +85,23 @@ export class ApplyView implements MvccView, MvccSink {
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    const k = this.keyOf(key);
-    this.staged.set(k, value);
     this.batch.put(key, value);
-    if (this.owner && key[0] === keyspace.META_PREFIX) this.touched.push([this.owner, k]);
+    this.stage(key, value);
   }
 
   del(key: Uint8Array): void {
-    const k = this.keyOf(key);
-    this.staged.set(k, null);
     this.batch.del(key);
-    if (this.owner && key[0] === keyspace.META_PREFIX) this.touched.push([this.owner, k]);
+    this.stage(key, null);
+  }
+
+  private stage(key: Uint8Array, value: Uint8Array | null): void {
+    if (key[0] !== keyspace.META_PREFIX) {
+      this.unindexed.push([key, value]);
+      return;
+    }
+    const k = this.keyOf(key);
+    this.staged.set(k, value);
+    if (this.owner) this.touched.push([this.owner, k]);
   }
 
   /** Once the turn's batch is on disk: the owners' caches learn the metadata the turn read and wrote. */
@@ -95,6 +114,7 @@ export class ApplyView implements MvccView, MvccSink {
 
   /** The staged writes with gte <= key < lt (live pairs only). */
   stagedIn(gte: Uint8Array, lt: Uint8Array): [Uint8Array, Uint8Array][] {
+    this.index();
     const out: [Uint8Array, Uint8Array][] = [];
     for (const [k, v] of this.staged) {
       if (v === null) continue;
@@ -106,6 +126,7 @@ export class ApplyView implements MvccView, MvccSink {
 
   /** The engine's pairs in [gte, lt) merged with the staged writes (as of the first step). */
   async *range(gte: Uint8Array, lt: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    this.index();
     const { staged } = this;
     if (staged.size === 0) {
       yield* this.engine.range(gte, lt);

@@ -14,10 +14,10 @@ import type { TxnEntry } from './command.js';
 import { containsKey, sameEpoch } from '../replica/index.js';
 import type { Replica } from './replica.js';
 import { needsFloor } from './replica.js';
-import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import { DbError, latin1Of, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { MvccView, TxnCommand, TxnResult } from '../txn/index.js';
 import { keys } from '../storage/index.js';
-import { decodeTxnCommand, encodeTxnResult, get, LATEST, MvccTxn, READ_ONLY, scan } from '../txn/index.js';
+import { decodeTxnCommand, encodeTxnResult, get, hasGarbage, LATEST, MvccTxn, OK, READ_ONLY, scan } from '../txn/index.js';
 import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
 import type { Timers } from '../runtime/index.js';
@@ -104,6 +104,7 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
   if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leaderStore: r.leaderStore() }));
   const isRead = req.op === 'get' || req.op === 'scan';
   try {
+    if (req.op === 'gc' && !(await hasGarbage(new MvccTxn(cachedView(store.engine, r), READ_ONLY), req.ts, desc))) return response({ payload: encodeTxnResult(OK) });
     const command = cmd ?? (req.op === 'gc' ? { kind: 'gc' as const, safePoint: req.ts } : kvWriteOf(req));
     return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req, command), isRead);
   } catch (err) {
@@ -175,7 +176,7 @@ function cachedView(engine: Engine, r: Replica): MvccView {
   return {
     get: (key) => {
       if (key[0] !== keys.META_PREFIX) return engine.get(key);
-      const cached = r.metaCache.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+      const cached = r.metaCache.get(latin1Of(key));
       return cached === undefined ? engine.get(key) : Promise.resolve(cached ?? undefined);
     },
     range: (gte, lt) => engine.range(gte, lt),

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TxnCommand } from '../index.js';
-import { LATEST } from '../index.js';
+import { hasGarbage, LATEST, MvccTxn, READ_ONLY } from '../index.js';
 import { bytes, commit, conflict, gc, kvDelete, kvPut, ok, prewrite, rollback, TxnHarness } from '../../../test/support/txn-harness.js';
 
 const long = (c: string) => c.repeat(300);
@@ -89,5 +89,23 @@ describe('gc', () => {
     expect(await h.apply(gc(25n))).toEqual(ok());
     expect(h.lastOps).toEqual([]);
     expect(await h.dump()).toEqual(dump);
+  });
+
+  it('hasGarbage is true exactly when a round would change something', async () => {
+    const histories: TxnCommand[][] = [
+      base,
+      [kvPut('k', long('a'), 10n), kvDelete('k', 20n)],
+      [kvPut('k', 'a', 10n), kvDelete('k', 20n), rollback(30n, ['k'])],
+      [kvPut('k', 'a', 10n), kvDelete('k', 20n), kvPut('k', 'c', 30n), kvPut('j', 'x', 12n)],
+    ];
+    for (const history of histories) {
+      for (let safePoint = 0n; safePoint <= 45n; safePoint += 3n) {
+        const h = new TxnHarness();
+        await h.applyAll(...history);
+        const predicted = await hasGarbage(new MvccTxn(h.engine, READ_ONLY), safePoint, h.range);
+        await h.apply(gc(safePoint));
+        expect({ safePoint, predicted }).toEqual({ safePoint, predicted: h.lastOps.length > 0 });
+      }
+    }
   });
 });

@@ -13,7 +13,7 @@
  * every answer but OUTCOME_UNKNOWN is definite. While the prewrites take
  * longer than a third of the lock TTL, the primary's TTL is extended.
  */
-import { DbError, OutcomeUnknownError, UnavailableError } from '../../common/index.js';
+import { DbError, latin1Of, OutcomeUnknownError, UnavailableError } from '../../common/index.js';
 import type { Timestamp } from '../../common/index.js';
 import type { WireKvResponse } from '../../transport/index.js';
 import type { KeyLock, Mutation, TxnResult } from '../actions/index.js';
@@ -43,7 +43,7 @@ export class ConflictError extends DbError {
   }
 }
 
-const keyOf = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+const keyOf = latin1Of;
 const malformed = (why: string) => new WireError(`bad answer from a store: ${why}`);
 
 export class Transaction implements KvTxn {

@@ -38,7 +38,7 @@ export class TxnClient implements TxnEnv {
     readonly timers: Timers,
     readonly options: TxnClientOptions = DEFAULT_TXN_OPTIONS,
   ) {
-    this.tso = new TsoBatcher(fetchTimestamps);
+    this.tso = new TsoBatcher(fetchTimestamps, timers);
     this.resolver = new LockResolver(sender, () => this.tso.next());
   }
 
