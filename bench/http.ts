@@ -25,6 +25,7 @@ import { CpuMeter } from './cpu.js';
 import type { CpuReport, ProcessGroups } from './cpu.js';
 import { active, BenchError, Cluster, ClusterError, discoverProcesses, keyName, KEYS, leadersPerStore, prepareRanges, preload, PUT_BODY, randomPath, sleep, VALUE, VALUE_BYTES } from './local-cluster.js';
 import type { RangeInfo } from './local-cluster.js';
+import { runVsEtcd } from './vs-etcd.js';
 
 const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
 
@@ -55,15 +56,19 @@ interface Options {
   conns: number[];
   configs: number[];
   quick: boolean;
+  vsEtcd: boolean;
 }
 
-const USAGE = `Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256]]
+const USAGE = `Usage: npm run bench [-- [--seconds N] [--quick] [--configs 1,8] [--conns 1,16,64,256] [--vs-etcd]]
   --seconds N   length of each run (default 10, or env BENCH_SECONDS)
   --quick       smoke test: 2 s runs at 16 and 64 connections
   --configs L   numbers of ranges to test, each on a fresh cluster (default 1,8)
-  --conns L     connection counts (default 1,16,64,256)`;
+  --conns L     connection counts (default 1,16,64,256; with --vs-etcd 1,64,256)
+  --vs-etcd     instead: raftshard (8 ranges, or the one --configs value) against a
+                3-member etcd (Debian's etcd-server, or $ETCD_BIN) in one run, same
+                load on both, turn about (see bench/vs-etcd.ts)`;
 
-const OPTIONS = { seconds: { type: 'string' }, quick: { type: 'boolean' }, configs: { type: 'string' }, conns: { type: 'string' } } as const satisfies OptionSpec;
+const OPTIONS = { seconds: { type: 'string' }, quick: { type: 'boolean' }, configs: { type: 'string' }, conns: { type: 'string' }, 'vs-etcd': { type: 'boolean' } } as const satisfies OptionSpec;
 
 /** The options from argv; --help and a bad option exit here (benchArgs), a bad value throws. */
 function parseOptions(): Options {
@@ -79,7 +84,10 @@ function parseOptions(): Options {
   let seconds = quick ? 2 : Number(process.env.BENCH_SECONDS ?? 10);
   if (values.seconds !== undefined) seconds = Number(values.seconds);
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--seconds (or BENCH_SECONDS) must be a positive integer');
-  return { seconds, quick, conns: list('conns', quick ? [16, 64] : [1, 16, 64, 256], 10_000), configs: list('configs', [1, 8], KEYS) };
+  const vsEtcd = values['vs-etcd'] === true;
+  const configs = list('configs', vsEtcd ? [8] : [1, 8], KEYS);
+  if (vsEtcd && configs.length !== 1) throw new Error('--vs-etcd takes one --configs value (the number of ranges)');
+  return { seconds, quick, vsEtcd, conns: list('conns', quick ? [16, 64] : vsEtcd ? [1, 64, 256] : [1, 16, 64, 256], 10_000), configs };
 }
 
 // ---------------------------------------------------------------- HTTP helpers
@@ -269,6 +277,15 @@ async function main(): Promise<number> {
     loadAvgAtStart: loadavg(),
     date: started.toISOString(),
   };
+  if (opts.vsEtcd) {
+    try {
+      return await runVsEtcd({ seconds: opts.seconds, conns: opts.conns, ranges: opts.configs[0], resultsDir: RESULTS_DIR }, machine, started);
+    } catch (e) {
+      if (!(e instanceof BenchError)) throw e;
+      console.error(`bench: failed: ${e.message}`);
+      return 1;
+    }
+  }
   log(`${machine.cores} x ${machine.cpuModel}, node ${machine.node}; configs ${opts.configs.map(rangesLabel).join(', ')}; connections ${opts.conns.join(', ')}; ${opts.seconds} s per run; ${KEYS} keys, ${VALUE_BYTES} B values`);
   const rows: Row[] = [];
   const configs: ConfigResult[] = [];
