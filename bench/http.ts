@@ -25,23 +25,17 @@ import { CpuMeter } from './cpu.js';
 import type { CpuReport, ProcessGroups } from './cpu.js';
 import { active, BenchError, Cluster, ClusterError, discoverProcesses, keyName, KEYS, leadersPerStore, prepareRanges, preload, PUT_BODY, randomPath, sleep, VALUE, VALUE_BYTES } from './local-cluster.js';
 import type { RangeInfo } from './local-cluster.js';
+import { txnKeyPair } from './local-cluster.js';
 import { runVsEtcd } from './vs-etcd.js';
 
 const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
-
-/** Keys per range with 8 ranges: a 1PC pair stays inside one such block, a 2PC pair spans two. */
-const BLOCK = KEYS / 8;
 
 /** The ops of a row: `/kv` PUT and GET, and 2-key `/txn` writes in one range (TXN-1PC) or across two (TXN-2PC). */
 type Op = 'PUT' | 'GET' | 'TXN-1PC' | 'TXN-2PC';
 
 /** A /txn body writing two distinct random keys, in one 1,250-key block or in two. */
 function txnBody(crossRange: boolean): string {
-  const a = Math.floor(Math.random() * KEYS);
-  const block = Math.floor(a / BLOCK);
-  const b = crossRange
-    ? (((block + 1 + Math.floor(Math.random() * 7)) % 8) * BLOCK + Math.floor(Math.random() * BLOCK)) % KEYS
-    : block * BLOCK + ((a % BLOCK) + 1 + Math.floor(Math.random() * (BLOCK - 1))) % BLOCK;
+  const [a, b] = txnKeyPair(crossRange);
   return `{"success":[{"op":"put","key":"${keyName(a)}","value":"${VALUE}"},{"op":"put","key":"${keyName(b)}","value":"${VALUE}"}]}`;
 }
 

@@ -29,6 +29,19 @@ export const randomPath = () => PATHS[Math.floor(Math.random() * KEYS)];
 export const VALUE = '0123456789abcdef'.repeat(VALUE_BYTES / 16);
 export const PUT_BODY = JSON.stringify({ value: VALUE });
 
+/** Keys per range with 8 ranges: a 1PC pair stays inside one such block, a 2PC pair spans two. */
+const BLOCK = KEYS / 8;
+
+/** Two distinct random key numbers for a 2-key transaction, in one 1,250-key block or in two. */
+export function txnKeyPair(crossRange: boolean): [number, number] {
+  const a = Math.floor(Math.random() * KEYS);
+  const block = Math.floor(a / BLOCK);
+  const b = crossRange
+    ? (((block + 1 + Math.floor(Math.random() * 7)) % 8) * BLOCK + Math.floor(Math.random() * BLOCK)) % KEYS
+    : block * BLOCK + ((a % BLOCK) + 1 + Math.floor(Math.random() * (BLOCK - 1))) % BLOCK;
+  return [a, b];
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => console.log(`bench: ${line}`);
 const warn = (line: string) => console.warn(`bench: warning: ${line}`);

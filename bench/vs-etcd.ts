@@ -7,7 +7,9 @@
  * raftshard is a fresh `raftshard local` split into 8 ranges with balanced
  * leaders, requests to its gateway; etcd gets them at its leader's JSON
  * gateway (`/v3/kv/put`, `/v3/kv/range`), which spares it the forwarding hop a
- * follower would add. Both fsync. Prints req/s, latency percentiles and the
+ * follower would add; then 2-key transactions, raftshard's `POST /txn` within
+ * one range (1PC) and across two (2PC) against etcd's `/v3/kv/txn` (etcd has
+ * one log, so both rows use the same etcd request). Both fsync. Prints req/s, latency percentiles and the
  * CPU per request summed over each system's processes (raftshard: gateway,
  * stores, placement driver; not the `raftshard local` supervisor), writes
  * bench/results/vs-etcd-<date>.json, and ends with
@@ -19,7 +21,7 @@ import autocannon from 'autocannon';
 import { CpuMeter } from './cpu.js';
 import type { CpuReport, ProcessGroups } from './cpu.js';
 import { b64, EtcdCluster, etcdBinary } from './etcd-cluster.js';
-import { BenchError, Cluster, discoverProcesses, KEYS, keyName, prepareRanges, preload, PUT_BODY, randomPath, VALUE } from './local-cluster.js';
+import { BenchError, Cluster, discoverProcesses, KEYS, keyName, prepareRanges, preload, PUT_BODY, randomPath, txnKeyPair, VALUE } from './local-cluster.js';
 
 export interface VsEtcdOptions {
   seconds: number;
@@ -29,7 +31,9 @@ export interface VsEtcdOptions {
 }
 
 type System = 'raftshard' | 'etcd';
-type Op = 'PUT' | 'GET';
+/** TXN-1PC and TXN-2PC: raftshard's `POST /txn` of two puts in one range or across two, each against etcd's `/v3/kv/txn` of two puts. */
+type Op = 'PUT' | 'GET' | 'TXN-1PC' | 'TXN-2PC';
+const OPS: readonly Op[] = ['PUT', 'GET', 'TXN-1PC', 'TXN-2PC'];
 
 interface Row {
   system: System;
@@ -49,16 +53,36 @@ const log = (line: string) => console.log(`bench: ${line}`);
 const ETCD_PUT_BODIES = Array.from({ length: KEYS }, (_, i) => JSON.stringify({ key: b64(keyName(i)), value: b64(VALUE) }));
 const ETCD_GET_BODIES = Array.from({ length: KEYS }, (_, i) => JSON.stringify({ key: b64(keyName(i)) }));
 const randomIndex = () => Math.floor(Math.random() * KEYS);
+const B64_KEYS = Array.from({ length: KEYS }, (_, i) => b64(keyName(i)));
+const B64_VALUE = b64(VALUE);
+
+/** The same two keys in a raftshard `/txn` body and an etcd `/v3/kv/txn` body (no compare: the success branch runs). */
+function txnBody(crossRange: boolean): string {
+  const [a, b] = txnKeyPair(crossRange);
+  return `{"success":[{"op":"put","key":"${keyName(a)}","value":"${VALUE}"},{"op":"put","key":"${keyName(b)}","value":"${VALUE}"}]}`;
+}
+function etcdTxnBody(crossRange: boolean): string {
+  const [a, b] = txnKeyPair(crossRange);
+  return `{"success":[{"requestPut":{"key":"${B64_KEYS[a]}","value":"${B64_VALUE}"}},{"requestPut":{"key":"${B64_KEYS[b]}","value":"${B64_VALUE}"}}]}`;
+}
 
 type Request = NonNullable<Parameters<typeof autocannon>[0]['requests']>[number];
 
 function requestFor(system: System, op: Op): Request {
   if (system === 'raftshard') {
+    if (op === 'TXN-1PC' || op === 'TXN-2PC') {
+      const cross = op === 'TXN-2PC';
+      return { method: 'POST', path: '/txn', headers: { 'content-type': 'application/json' }, setupRequest: (req: { path: string; body?: string }) => ({ ...req, body: txnBody(cross) }) };
+    }
     const setupRequest = (req: { path: string }) => {
       req.path = randomPath();
       return req;
     };
     return op === 'PUT' ? { method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest } : { method: 'GET', setupRequest };
+  }
+  if (op === 'TXN-1PC' || op === 'TXN-2PC') {
+    const cross = op === 'TXN-2PC';
+    return { method: 'POST', path: '/v3/kv/txn', headers: { 'content-type': 'application/json' }, setupRequest: (req: { path: string; body?: string }) => ({ ...req, body: etcdTxnBody(cross) }) };
   }
   const bodies = op === 'PUT' ? ETCD_PUT_BODIES : ETCD_GET_BODIES;
   return {
@@ -140,7 +164,7 @@ function summary(rows: Row[], ranges: number): string {
     const them = rows.find((r) => r.system === 'etcd' && r.op === op && r.conns === conns);
     return us && them && them.reqPerSec > 0 ? `${(us.reqPerSec / them.reqPerSec).toFixed(2)}× etcd (${us.reqPerSec} vs ${them.reqPerSec} req/s)` : '-';
   };
-  return `vs-etcd: ${ranges} ranges, ${conns} conns: PUT ${ratio('PUT')}, GET ${ratio('GET')}`;
+  return `vs-etcd: ${ranges} ranges, ${conns} conns: PUT ${ratio('PUT')}, GET ${ratio('GET')}, TXN-1PC ${ratio('TXN-1PC')}, TXN-2PC ${ratio('TXN-2PC')}`;
 }
 
 /** Runs the comparison; returns the process exit code. */
@@ -169,7 +193,7 @@ export async function runVsEtcd(opts: VsEtcdOptions, machine: Record<string, unk
     warnings.push(...seen);
     let turn = 0;
     for (const conns of opts.conns) {
-      for (const op of ['PUT', 'GET'] as const) {
+      for (const op of OPS) {
         const order: System[] = turn++ % 2 === 0 ? ['raftshard', 'etcd'] : ['etcd', 'raftshard'];
         for (const system of order) {
           const row = await run(system, system === 'raftshard' ? cluster.url : etcdUrl, op, conns, opts.seconds, groups[system]);

@@ -21,7 +21,9 @@
  * The bank workload runs transactions through the same client (a simulated
  * TSO, routing as the gateway does in sim-sender.ts): transfers commit in two
  * phases across ranges while coordinators are cut off and crashed with their
- * stores, and every snapshot read must sum to the total.
+ * stores, one in fifty is abandoned by its coordinator after its prewrites or
+ * after its primary's commit (left for readers to resolve), and every
+ * snapshot read must sum to the total.
  *
  * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
  * the gateway's router, splits and moves, message
@@ -42,7 +44,8 @@ import { CrashableDisk, DiskFault } from './crashable-engine.js';
 import { SimRangeSender } from './sim-sender.js';
 import { checkBank, checkListAppend, describeAnomaly } from './txn-checkers.js';
 import type { BankRead, ListAppendOp, ListAppendTxn, TxnStatus } from './txn-checkers.js';
-import { TxnClient } from '../txn/index.js';
+import { sendCommand, sendPerRange, TxnClient } from '../txn/index.js';
+import type { Mutation } from '../txn/index.js';
 import { composeTimestamp, DbError, UnavailableError } from '../common/index.js';
 import type { Timestamp } from '../common/index.js';
 
@@ -74,7 +77,7 @@ export interface ClusterSimResult {
   readonly failure?: string;
   /** A hash of the client history and the number of scheduled events: equal for equal seeds. */
   readonly digest: string;
-  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; diskFaults: number; events: number; committed: number; conflicts: number };
+  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; diskFaults: number; events: number; committed: number; conflicts: number; abandoned: number };
 }
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -119,7 +122,7 @@ export class ClusterSim {
   private fatal: string | undefined;
   /** The one-way cut in force, if any (from, to). */
   private oneWay: [SimStore, SimStore] | undefined;
-  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, diskFaults: 0, events: 0, committed: 0, conflicts: 0 };
+  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, diskFaults: 0, events: 0, committed: 0, conflicts: 0, abandoned: 0 };
   /** The bank workload's snapshot reads, in the order they completed. */
   readonly bankReads: BankRead[] = [];
   /** The list-append workload's transactions, in the order they ended; each appends elements unique in the run. */
@@ -469,6 +472,7 @@ export class ClusterSim {
       this.stats.ops++;
       try {
         if (index === 0 || r.chance(0.3)) await this.snapshotRead();
+        else if (r.chance(0.02)) await this.abandonedTransfer(r.pick(KEYS), r.pick(KEYS), 1 + r.int(20), r.chance(0.5) ? 'prewrite' : 'primary');
         else await this.transfer(r.pick(KEYS), r.pick(KEYS), 1 + r.int(20));
       } catch (err) {
         const code = (err as { code?: string }).code;
@@ -490,6 +494,41 @@ export class ClusterSim {
     txn.put(enc.encode(to), enc.encode(String(y + moved)));
     await txn.commit();
     this.stats.committed++;
+  }
+
+  /**
+   * A transfer whose coordinator dies at a chosen point, driven command by
+   * command as TxnClient does it: after prewriting both keys (never committed:
+   * its locks expire and readers roll it back), or after committing the
+   * primary alone (committed: readers roll the secondary forward). Nothing
+   * follows: no heartbeat, no rollback, no commit of the secondary.
+   */
+  private async abandonedTransfer(from: string, to: string, amount: number, point: 'prewrite' | 'primary'): Promise<void> {
+    if (from === to) return;
+    const client = this.txnClient();
+    const txn = await client.begin();
+    const [a, b] = await Promise.all([txn.get(enc.encode(from)), txn.get(enc.encode(to))]);
+    const [x, y] = [Number(dec.decode(a!)), Number(dec.decode(b!))];
+    const moved = Math.min(x, amount);
+    const mutations: Mutation[] = [
+      { kind: 'put' as const, key: enc.encode(from), value: enc.encode(String(x - moved)) },
+      { kind: 'put' as const, key: enc.encode(to), value: enc.encode(String(y + moved)) },
+    ].sort((m, n) => Buffer.compare(m.key, n.key));
+    const primary = mutations[0].key;
+    const prewrites = await sendPerRange(client.sender, [primary, mutations[1].key], (keys) => ({
+      kind: 'prewrite',
+      startTs: txn.startTs,
+      primary,
+      ttlMs: client.options.lockTtlMs,
+      mutations: mutations.filter((m) => keys.some((k) => Buffer.compare(k, m.key) === 0)),
+      onePc: false,
+      floor: 0n,
+    }));
+    this.stats.abandoned++;
+    if (point === 'prewrite' || prewrites.some((p) => p.result.kind !== 'ok')) return;
+    const commitTs = await client.tso.next();
+    const res = await sendCommand(client.sender, primary, { kind: 'commit', startTs: txn.startTs, commitTs, keys: [primary] });
+    if (res.kind === 'ok') this.stats.committed++;
   }
 
   private async snapshotRead(): Promise<void> {

@@ -2,8 +2,9 @@
  * POST /txn against `raftshard local` (real processes, real gRPC, LevelDB):
  * the contract's §2.1 shape and error table, read-your-writes inside a
  * branch, `/kv` and transactions on one keyspace, and bank transfers across
- * four ranges while a store is killed with -9: every snapshot sums to the
- * total, and so does a `/kv` scan afterwards.
+ * four ranges while a store and the placement driver's leader are killed
+ * with -9 and a range's replica moves to the fourth store: every snapshot
+ * sums to the total, and so does a `/kv` scan afterwards.
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ let c: LocalCluster;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  c = await startLocal();
+  c = await startLocal(['--stores', '4']);
 }, 60_000);
 
 afterAll(async () => {
@@ -67,7 +68,7 @@ describe('POST /txn', () => {
     }
   });
 
-  it('moves money across four ranges atomically while a store is killed with -9: every snapshot sums to the total', async () => {
+  it('moves money across four ranges atomically while a store and the PD leader are killed with -9 and a replica moves: every snapshot sums to the total', async () => {
     const accounts = Array.from({ length: 8 }, (_, i) => `bank/${String.fromCharCode(97 + i)}`);
     for (const split of ['bank/c', 'bank/e', 'bank/g']) expect((await c.call('POST', '/admin/split', { key: split })).status).toBe(200);
     const initial: Record<string, number> = Object.fromEntries(accounts.map((a) => [a, 100]));
@@ -76,7 +77,7 @@ describe('POST /txn', () => {
     const reads: { id: number; balances: Record<string, number> }[] = [];
     const counts: Record<string, number> = {};
     const count = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
-    const stopAt = Date.now() + 12_000;
+    const stopAt = Date.now() + 15_000;
     let seq = 0;
     const snapshot = async () => {
       const r = await c.call('POST', '/txn', { success: accounts.map((key) => ({ op: 'get', key })) });
@@ -102,17 +103,34 @@ describe('POST /txn', () => {
     const worker = async (w: number, job: (n: number) => Promise<unknown>) => {
       for (let n = w; Date.now() < stopAt; n += 4) await job(n).catch((err: Error) => count(`error ${err.message}`));
     };
-    const killer = (async () => {
-      await sleep(4_000);
+    const nemesis = (async () => {
+      await sleep(3_000);
       const pid = Number(execFileSync('pgrep', ['-f', `store --id 2 --listen 127.0.0.1:${c.port + 12}`]).toString().trim().split('\n')[0]);
       process.kill(pid, 'SIGKILL');
+      await sleep(3_000);
+      const members = (await c.call('GET', '/admin/pd')).json.members as { pid: number | null; leader: boolean }[];
+      const leader = members.find((m) => m.leader)?.pid;
+      if (leader) process.kill(leader, 'SIGKILL');
+      count(leader ? 'pd leader killed' : 'no pd leader to kill');
+      // Then move a replica of the range holding bank/a (its leader's own, if it has one) onto a store without one.
+      while (Date.now() < stopAt - 2_000 && !counts['move 200']) {
+        await sleep(1_000);
+        const ranges = (await c.call('GET', '/admin/ranges')).json.ranges as { id: number; start: string; end: string; leader: number | null; replicas: { store: number }[] }[] | undefined;
+        const r = ranges?.find((x) => x.start <= 'bank/a' && (x.end === '' || 'bank/a' < x.end));
+        const to = [1, 2, 3, 4].find((s) => !r?.replicas.some((p) => p.store === s));
+        if (!r || to === undefined) continue;
+        const moved = await c.call('POST', '/admin/move', { range: r.id, from: r.leader ?? r.replicas[0].store, to });
+        count(`move ${moved.status}`);
+      }
     })();
-    await Promise.all([...[0, 1, 2, 3].map((w) => worker(w, transfer)), worker(0, snapshot), worker(1, snapshot), killer]);
+    await Promise.all([...[0, 1, 2, 3].map((w) => worker(w, transfer)), worker(0, snapshot), worker(1, snapshot), nemesis]);
     console.log(`bank: ${JSON.stringify(counts)}`);
     const check = checkBank(initial, reads);
     expect(check.anomalies.map(describeAnomaly)).toEqual([]);
     expect(reads.length).toBeGreaterThan(10);
     expect(counts['transfer 200 true'] ?? 0).toBeGreaterThan(10);
+    expect(counts['pd leader killed']).toBe(1);
+    expect(counts['move 200'], JSON.stringify(counts)).toBe(1);
     // Afterwards, single-key reads (which resolve what a dead coordinator left) sum to the total too.
     const scan = await c.call('GET', '/kv?start=bank/&end=bank0');
     const items = scan.json.items as { key: string; value: string }[];

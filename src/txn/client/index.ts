@@ -4,3 +4,4 @@ export type { TxnClientOptions } from './env.js';
 export { ConflictError, Transaction } from './transaction.js';
 export type { KvTxn } from './transaction.js';
 export type { KvRequest, RangeSender } from './sender.js';
+export { sendCommand, sendPerRange } from './sender.js';
