@@ -176,5 +176,9 @@ export class ByteReader {
  * directly, skips the Buffer wrapper that `Buffer.from(…).toString('latin1')`
  * allocates (half the cost for short keys).
  */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
-export const latin1Of = (bytes: Uint8Array): string => latin1Slice.call(bytes, 0, bytes.byteLength);
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+export const latin1Of: (bytes: Uint8Array) => string =
+  typeof latin1Slice === 'function'
+    ? (bytes) => latin1Slice.call(bytes, 0, bytes.byteLength)
+    : // An internal of Node's; should a version drop it, the documented way.
+      (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');

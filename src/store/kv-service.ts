@@ -104,9 +104,8 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
   if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leaderStore: r.leaderStore() }));
   const isRead = req.op === 'get' || req.op === 'scan';
   try {
-    if (req.op === 'gc' && !(await hasGarbage(new MvccTxn(cachedView(store.engine, r), READ_ONLY), req.ts, desc))) return response({ payload: encodeTxnResult(OK) });
-    const command = cmd ?? (req.op === 'gc' ? { kind: 'gc' as const, safePoint: req.ts } : kvWriteOf(req));
-    return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req, command), isRead);
+    if (req.op === 'gc') return await withTimeout(store, collectGarbage(store, r, req, desc), false);
+    return await withTimeout(store, isRead ? read(store, r, req, desc) : write(store, r, req, cmd ?? kvWriteOf(req)), isRead);
   } catch (err) {
     if (!(err instanceof DbError)) throw err;
     switch (err.code) {
@@ -169,6 +168,19 @@ async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDe
   const res = await scan(txn, req.key, end, ts, Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN));
   if (res.locks.length > 0) return locked({ kind: 'locked', locks: res.locks });
   return response({ items: res.items, more: res.more });
+}
+
+/**
+ * A GC round, proposed only when the leader, caught up with the log (a read
+ * barrier, which also confirms it still leads), finds garbage in its own
+ * state: a round applies on every replica within one loop turn, and most find
+ * nothing, the safe point trailing every write by minutes.
+ */
+async function collectGarbage(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
+  store.markDirty(r);
+  await r.readBarrier();
+  if (!(await hasGarbage(new MvccTxn(cachedView(store.engine, r), READ_ONLY), req.ts, desc))) return response({ payload: encodeTxnResult(OK) });
+  return write(store, r, req, { kind: 'gc', safePoint: req.ts });
 }
 
 /** The engine, with the replica's cached key metadata in front (state as of the last written turn, like the engine's). */

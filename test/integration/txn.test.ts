@@ -113,7 +113,8 @@ describe('POST /txn', () => {
       if (leader) process.kill(leader, 'SIGKILL');
       count(leader ? 'pd leader killed' : 'no pd leader to kill');
       // Then move a replica of the range holding bank/a (its leader's own, if it has one) onto a store without one.
-      while (Date.now() < stopAt - 2_000 && !counts['move 200']) {
+      // Under load until stopAt, and a while longer if the PD's failover took most of that.
+      while (Date.now() < stopAt + 10_000 && !counts['move 200']) {
         await sleep(1_000);
         const ranges = (await c.call('GET', '/admin/ranges')).json.ranges as { id: number; start: string; end: string; leader: number | null; replicas: { store: number }[] }[] | undefined;
         const r = ranges?.find((x) => x.start <= 'bank/a' && (x.end === '' || 'bank/a' < x.end));
