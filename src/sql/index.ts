@@ -1,0 +1,12 @@
+/**
+ * sql — the SQL front end of the dialect in CONTRACT.md §2.2: a lexer, a
+ * parser giving an immutable AST with SQLite's error messages, and an
+ * exhaustive walk over that AST. The planner and executor land next.
+ *
+ * Must not: know about tables that exist (binding names is the planner's
+ * job), evaluate anything, or recurse without a bound on untrusted input.
+ */
+export type * from './ast.js';
+export { MAX_EXPR_DEPTH, SqlError } from './errors.js';
+export { parseStatement, parseStatements } from './parser.js';
+export { children, collectColumnRefs, collectParameters, walk } from './visit.js';
