@@ -56,10 +56,12 @@ const PREFIX_OPERATORS: ReadonlyMap<string, UnaryOperator> = new Map([
   ['~', '~'],
 ]);
 
-/** Keywords that continue an expression at the equality level: x IS y, x IN (…), x LIKE y, … */
-const EQUALITY_WORDS = new Set(['IS', 'IN', 'LIKE', 'BETWEEN', 'ISNULL', 'NOTNULL']);
-/** What may follow NOT in the middle of an expression: x NOT IN (…), x NOT NULL, … */
-const AFTER_INFIX_NOT = new Set(['IN', 'LIKE', 'BETWEEN', 'NULL']);
+/**
+ * Keywords that continue an expression at the equality level: x IS y, x IN (…),
+ * x LIKE y, … and NOT, which must then be NOT IN, NOT LIKE, NOT BETWEEN or
+ * NOT NULL (else the error is at the word after NOT, as in SQLite).
+ */
+const EQUALITY_WORDS = new Set(['IS', 'IN', 'LIKE', 'BETWEEN', 'ISNULL', 'NOTNULL', 'NOT']);
 
 const INT64_MAX = 2n ** 63n - 1n;
 /** SQLite's SQLITE_MAX_VARIABLE_NUMBER default. */
@@ -125,10 +127,7 @@ export class ExpressionParser {
     if (t.kind !== 'word') return 0;
     if (t.value === 'OR') return Prec.Or;
     if (t.value === 'AND') return Prec.And;
-    if (EQUALITY_WORDS.has(t.value)) return Prec.Equality;
-    const next = this.c.peekAhead();
-    if (t.value === 'NOT' && next.kind === 'word' && AFTER_INFIX_NOT.has(next.value)) return Prec.Equality;
-    return 0;
+    return EQUALITY_WORDS.has(t.value) ? Prec.Equality : 0;
   }
 
   private parseInfix(left: Expr, prec: number): Expr {
@@ -153,8 +152,8 @@ export class ExpressionParser {
         return this.parseIs(left);
     }
     const not = t.value === 'NOT';
-    const keyword = not ? c.next().value : t.value;
-    switch (keyword) {
+    const keyword = not ? c.next() : t;
+    switch (keyword.kind === 'word' ? keyword.value : '') {
       case 'NULL':
         return this.node({ kind: 'IsNull', not: true, operand: left }, [left]);
       case 'IN':
@@ -166,11 +165,13 @@ export class ExpressionParser {
         const high = this.parse(Prec.Equality + 1);
         return this.node({ kind: 'Between', not, operand: left, low, high }, [left, low, high]);
       }
-      default: {
+      case 'LIKE': {
         const pattern = this.parse(Prec.Equality + 1);
         const escape = c.acceptWord('ESCAPE') ? this.parse(Prec.Equality + 1) : null;
         return this.node({ kind: 'Like', not, operand: left, pattern, escape }, [left, pattern, escape]);
       }
+      default:
+        throw c.syntaxError(keyword);
     }
   }
 
@@ -343,11 +344,8 @@ export class ExpressionParser {
       while (c.acceptPunct(','));
     }
     c.expectPunct(')');
-    // FILTER (WHERE …) and OVER … make a window function, which the dialect leaves out.
-    const next = c.peekAhead();
-    if ((c.isWord('OVER') || c.isWord('FILTER')) && (next.kind === 'word' || c.isPunct('(', next))) {
-      throw SqlError.unsupported('window functions');
-    }
+    // f(…) OVER (…) and f(…) OVER name make a window function; f(…) over alone is an alias.
+    if (c.isWord('OVER') && (c.isPunct('(', c.peekAhead()) || c.isName(c.peekAhead()))) throw SqlError.unsupported('window functions');
     return this.node({ kind: 'FunctionCall', name, distinct, star, args }, args);
   }
 
