@@ -48,7 +48,7 @@ export class Cursor {
   next(): Token {
     const t = this.current;
     this.lastEnd = t.end;
-    this.current = this.ahead.shift() ?? this.lexer.next();
+    this.current = this.ahead.length > 0 ? this.ahead.shift()! : this.lexer.next();
     return t;
   }
 

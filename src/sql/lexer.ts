@@ -57,8 +57,9 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
-/** Operators longest first, so `<=` wins over `<`. `!` alone is not a token. */
-const OPERATORS = ['||', '<=', '<>', '<<', '>=', '>>', '==', '!=', '(', ')', ';', ',', '.', '+', '-', '*', '/', '%', '=', '<', '>', '&', '|', '~'];
+/** Two-character operators win over their first character (`<=` over `<`); `!` alone is not a token. */
+const TWO_CHAR_OPERATORS = new Set(['||', '<=', '<>', '<<', '>=', '>>', '==', '!=']);
+const ONE_CHAR_OPERATORS = new Set(['(', ')', ';', ',', '.', '+', '-', '*', '/', '%', '=', '<', '>', '&', '|', '~']);
 
 export class Lexer {
   private pos = 0;
@@ -90,9 +91,10 @@ export class Lexer {
       case '$':
         return this.namedParameter(start);
     }
-    const op = OPERATORS.find((o) => sql.startsWith(o, start));
-    if (op === undefined) throw SqlError.unrecognizedToken(sql[start]);
-    return this.token('punct', start, start + op.length, op);
+    const two = sql.slice(start, start + 2);
+    if (TWO_CHAR_OPERATORS.has(two)) return this.token('punct', start, start + 2, two);
+    if (ONE_CHAR_OPERATORS.has(sql[start])) return this.token('punct', start, start + 1, sql[start]);
+    throw SqlError.unrecognizedToken(sql[start]);
   }
 
   private skipSpaceAndComments(): void {
