@@ -7,6 +7,6 @@
  * job), evaluate anything, or recurse without a bound on untrusted input.
  */
 export type * from './ast.js';
-export { MAX_EXPR_DEPTH, SqlError } from './errors.js';
+export { SqlError } from './errors.js';
 export { parseStatement, parseStatements } from './parser.js';
 export { children, collectColumnRefs, collectParameters, walk } from './visit.js';
