@@ -114,7 +114,7 @@ export class ExpressionParser {
       return e;
     }
     if (c.isPunct('-') || c.isPunct('+')) return this.parseSignedNumber();
-    const literal = this.parseLiteral(c.peek);
+    const literal = this.literalOf(c.peek);
     if (!literal) throw c.syntaxError();
     c.next();
     return literal;
@@ -219,7 +219,7 @@ export class ExpressionParser {
   private parsePrimary(): Expr {
     const c = this.c;
     const t = c.peek;
-    const literal = this.parseLiteral(t);
+    const literal = this.literalOf(t);
     if (literal) {
       c.next();
       return literal;
@@ -244,7 +244,7 @@ export class ExpressionParser {
   }
 
   /** The literal the token spells, if it is one (the token is not consumed). */
-  private parseLiteral(t: Token): Expr | null {
+  private literalOf(t: Token): Expr | null {
     switch (t.kind) {
       case 'string':
         return { kind: 'StringLiteral', value: t.value };

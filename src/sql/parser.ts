@@ -82,7 +82,7 @@ class StatementParser {
         case 'DROP':
           return this.parseDrop();
         case 'EXPLAIN':
-          c.acceptPhrase('EXPLAIN', 'QUERY', 'PLAN');
+          c.acceptPhrase('EXPLAIN', 'QUERY', 'PLAN'); // plain EXPLAIN (bytecode) is not in the dialect
           return { kind: 'ExplainQueryPlan', select: this.parseSelect() };
         case 'WITH':
           throw SqlError.unsupported('common table expressions');
