@@ -35,6 +35,7 @@ interface Row {
   system: System;
   op: Op;
   conns: number;
+  /** Answers 2xx per second. */
   reqPerSec: number;
   requests: number;
   latencyMs: { p50: number; p99: number; p99_9: number };
@@ -86,7 +87,7 @@ async function run(system: System, url: string, op: Op, conns: number, seconds: 
     system,
     op,
     conns,
-    reqPerSec: Math.round(r.requests.average),
+    reqPerSec: Math.round(answered / cpu.seconds),
     requests: r.requests.total,
     latencyMs: { p50: r.latency.p50, p99: r.latency.p99, p99_9: r.latency.p99_9 },
     errors: r.non2xx + r.errors,
