@@ -1,12 +1,15 @@
 /**
  * sql — the SQL front end of the dialect in CONTRACT.md §2.2: a lexer, a
- * parser giving an immutable AST with SQLite's error messages, and an
- * exhaustive walk over that AST. The planner and executor land next.
+ * parser giving an immutable AST with SQLite's error messages, an
+ * exhaustive walk over that AST, and the evaluator of expressions with
+ * SQLite's semantics (eval/). The planner and executor land next.
  *
  * Must not: know about tables that exist (binding names is the planner's
- * job), evaluate anything, or recurse without a bound on untrusted input.
+ * job), do I/O while evaluating, or recurse without a bound on untrusted input.
  */
 export type * from './ast.js';
 export { SqlError } from './errors.js';
 export { parseStatement, parseStatements } from './parser.js';
 export { children, collectColumnRefs, collectParameters, walk } from './visit.js';
+export { affinityOfTypeName, evaluate, isAggregateCall, realToText } from './eval/index.js';
+export type { Affinity, RowContext } from './eval/index.js';
