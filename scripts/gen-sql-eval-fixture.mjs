@@ -5,16 +5,19 @@
  * starts with an expression; the script runs `SELECT quote(e), typeof(e);` and
  * rewrites the line as `expr <TAB> quote <TAB> typeof`, or, when SQLite
  * rejects it, `expr <TAB> error <TAB> message`. Lines starting with `#` are
- * kept. Usage: node scripts/gen-sql-eval-fixture.mjs [file…]
+ * kept; a line `# setup: SQL` runs SQL first, and expressions are then
+ * selected FROM t (one row). Usage: node scripts/gen-sql-eval-fixture.mjs [file…]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const files = process.argv.slice(2);
-if (files.length === 0) files.push(new URL('../src/sql/eval/testdata/expressions.txt', import.meta.url).pathname);
+const testdata = new URL('../src/sql/eval/testdata/', import.meta.url).pathname;
+if (files.length === 0) files.push(`${testdata}expressions.txt`, `${testdata}column-affinity.txt`);
 
-function runSqlite(expr) {
-  const r = spawnSync('sqlite3', ['-batch', ':memory:'], { input: `SELECT quote(${expr}), typeof(${expr});\n`, encoding: 'utf8' });
+function runSqlite(expr, setup) {
+  const select = `SELECT quote(${expr}), typeof(${expr})${setup ? ' FROM t' : ''};`;
+  const r = spawnSync('sqlite3', ['-batch', ':memory:'], { input: `${setup ?? ''}\n${select}\n`, encoding: 'utf8' });
   if (r.error) throw r.error;
   const error = /(?:Parse|Runtime) error near line \d+: (.*)|^Error: (?:in prepare, )?(.*)/m.exec(r.stderr);
   if (error) return ['error', error[1] ?? error[2]];
@@ -26,10 +29,11 @@ function runSqlite(expr) {
 
 for (const file of files) {
   const lines = readFileSync(file, 'utf8').split('\n');
+  const setup = lines.find((line) => line.startsWith('# setup: '))?.slice('# setup: '.length);
   const out = lines.map((line) => {
     if (line.startsWith('#') || line.trim() === '') return line;
     const expr = line.split('\t')[0];
-    return [expr, ...runSqlite(expr)].join('\t');
+    return [expr, ...runSqlite(expr, setup)].join('\t');
   });
   writeFileSync(file, out.join('\n'));
   console.log(`${file}: ${out.filter((l) => l.includes('\t')).length} expressions`);

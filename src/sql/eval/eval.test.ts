@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ColumnRef, Expr } from '../index.js';
-import { parseStatement, SqlError } from '../index.js';
+import { parseStatements, parseStatement, SqlError } from '../index.js';
 import type { SqlValue } from '../codec/index.js';
 import { storageClass } from '../codec/index.js';
-import type { RowContext } from './index.js';
+import type { Affinity, RowContext } from './index.js';
 import { affinityOfTypeName, evaluate, realToText } from './index.js';
 
 /** The first result expression of `SELECT <sql>`. */
@@ -49,28 +49,52 @@ function expectValue(actual: SqlValue, quoted: string, type: string): void {
 
 type Case = { expr: string; expected: string; type: string };
 
-function loadFixture(name: string): Case[] {
-  const text = readFileSync(new URL(`testdata/${name}`, import.meta.url), 'utf8');
-  return text
-    .split('\n')
+type Fixture = { cases: Case[]; setup: string | null };
+
+function loadFixture(name: string): Fixture {
+  const lines = readFileSync(new URL(`testdata/${name}`, import.meta.url), 'utf8').split('\n');
+  const setup = lines.find((line) => line.startsWith('# setup: '))?.slice('# setup: '.length) ?? null;
+  const cases = lines
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => {
       const [expr, expected, type] = line.split('\t');
       return { expr, expected, type };
     });
+  return { cases, setup };
 }
 
-function check({ expr, expected, type }: Case): void {
+/**
+ * The one row of the fixture's `CREATE TABLE t (…); INSERT INTO t VALUES (…)`:
+ * each column's value and the affinity of its declared type.
+ */
+function rowOf(setup: string): RowContext {
+  const [create, insert] = parseStatements(setup);
+  if (create.kind !== 'CreateTable' || insert.kind !== 'Insert' || insert.source.kind !== 'Values') throw new Error(`unexpected setup: ${setup}`);
+  const values = insert.source.rows[0];
+  const columns = new Map<string, { value: SqlValue; affinity: Affinity }>(
+    create.columns.map((c, i) => [c.name, { value: evaluate(values[i], noRow), affinity: affinityOfTypeName(c.type?.name ?? null) }]),
+  );
+  const find = (ref: ColumnRef) => columns.get(ref.column) ?? { value: noRow.column(ref), affinity: noRow.columnAffinity(ref) };
+  return { ...noRow, column: (ref) => find(ref).value, columnAffinity: (ref) => find(ref).affinity };
+}
+
+function check(row: RowContext, { expr, expected, type }: Case): void {
   const tree = parseExpr(expr);
   if (expected === 'error') {
-    expect(() => evaluate(tree, noRow)).toThrow(new SqlError(type));
+    expect(() => evaluate(tree, row)).toThrow(new SqlError(type));
     return;
   }
-  expectValue(evaluate(tree, noRow), expected, type);
+  expectValue(evaluate(tree, row), expected, type);
 }
 
 describe('evaluate agrees with sqlite3 (testdata/expressions.txt)', () => {
-  it.each(loadFixture('expressions.txt'))('$expr', check);
+  it.each(loadFixture('expressions.txt').cases)('$expr', (c) => check(noRow, c));
+});
+
+describe('comparisons apply column affinity as sqlite3 does (testdata/column-affinity.txt)', () => {
+  const { cases, setup } = loadFixture('column-affinity.txt');
+  const row = rowOf(setup ?? '');
+  it.each(cases)('$expr', (c) => check(row, c));
 });
 
 describe('realToText', () => {
