@@ -91,6 +91,10 @@ describe('evaluate agrees with sqlite3 (testdata/expressions.txt)', () => {
   it.each(loadFixture('expressions.txt').cases)('$expr', (c) => check(noRow, c));
 });
 
+describe('random expressions agree with sqlite3 (testdata/random.txt, seed in its header)', () => {
+  it.each(loadFixture('random.txt').cases)('$expr', (c) => check(noRow, c));
+});
+
 describe('comparisons apply column affinity as sqlite3 does (testdata/column-affinity.txt)', () => {
   const { cases, setup } = loadFixture('column-affinity.txt');
   const row = rowOf(setup ?? '');
