@@ -6,8 +6,8 @@
  * layout of values, rows and keys in the KV (codec/). The planner and
  * executor land next.
  *
- * Must not: know about tables that exist (binding names is the planner's
- * job), do I/O while evaluating, or recurse without a bound on untrusted input.
+ * Must not: do I/O (the catalog and rows will reach the KV through a KvTxn),
+ * or recurse without a bound on untrusted input.
  */
 export type * from './ast.js';
 export { SqlError } from './errors.js';
