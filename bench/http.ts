@@ -23,6 +23,7 @@ import { CpuMeter } from './cpu.js';
 import type { CpuReport, ProcessGroups } from './cpu.js';
 import { active, BenchError, Cluster, ClusterError, discoverProcesses, KEYS, leadersPerStore, prepareRanges, preload, PUT_BODY, randomPath, VALUE_BYTES } from './local-cluster.js';
 import type { RangeInfo } from './local-cluster.js';
+import { activeEtcd } from './etcd-cluster.js';
 import { runVsEtcd } from './vs-etcd.js';
 
 const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
@@ -285,12 +286,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (interrupted) return;
     interrupted = true;
     console.error(`bench: ${signal}: stopping the cluster`);
-    void Promise.allSettled([...active].map((c) => c.stop())).then(() => process.exit(130));
+    void Promise.allSettled([...[...active].map((c) => c.stop()), ...[...activeEtcd].map((e) => e.stop())]).then(() => process.exit(130));
   });
 }
 process.on('exit', () => {
   // Last resort (the process is exiting, nothing can be awaited): the supervisor stops its children.
   for (const c of active) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGINT');
+  for (const e of activeEtcd) e.kill();
 });
 
 let code = 1;
