@@ -26,6 +26,9 @@ export function etcdBinary(): string {
   return bin;
 }
 
+/** Clusters started and not yet stopped, for the bench's signal handler. */
+export const activeEtcd = new Set<EtcdCluster>();
+
 export class EtcdCluster {
   private constructor(
     private readonly procs: ChildProcess[],
@@ -72,6 +75,7 @@ export class EtcdCluster {
       return p;
     });
     const cluster = new EtcdCluster(procs, clientUrls, dir, stderr);
+    activeEtcd.add(cluster);
     try {
       await cluster.waitHealthy();
     } catch (e) {
@@ -118,7 +122,13 @@ export class EtcdCluster {
     }
   }
 
+  /** Last resort when the bench is exiting and cannot wait. */
+  kill(): void {
+    for (const p of this.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  }
+
   async stop(): Promise<void> {
+    activeEtcd.delete(this);
     await Promise.all(
       this.procs.map(
         (p) =>

@@ -26,6 +26,7 @@ import type { CpuReport, ProcessGroups } from './cpu.js';
 import { active, BenchError, Cluster, ClusterError, discoverProcesses, keyName, KEYS, leadersPerStore, prepareRanges, preload, PUT_BODY, randomPath, sleep, VALUE, VALUE_BYTES } from './local-cluster.js';
 import type { RangeInfo } from './local-cluster.js';
 import { txnKeyPair } from './local-cluster.js';
+import { activeEtcd } from './etcd-cluster.js';
 import { runVsEtcd } from './vs-etcd.js';
 
 const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
@@ -326,12 +327,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (interrupted) return;
     interrupted = true;
     console.error(`bench: ${signal}: stopping the cluster`);
-    void Promise.allSettled([...active].map((c) => c.stop())).then(() => process.exit(130));
+    void Promise.allSettled([...[...active].map((c) => c.stop()), ...[...activeEtcd].map((e) => e.stop())]).then(() => process.exit(130));
   });
 }
 process.on('exit', () => {
   // Last resort (the process is exiting, nothing can be awaited): the supervisor stops its children.
   for (const c of active) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGINT');
+  for (const e of activeEtcd) e.kill();
 });
 
 let code = 1;
