@@ -36,4 +36,9 @@ export class SqlError extends DbError {
   static unsupported(what: string): SqlError {
     return new SqlError(`${what} are not supported`);
   }
+
+  /** A construct of the dialect that the executor does not run yet. */
+  static notYet(what: string): SqlError {
+    return new SqlError(`${what} are not supported yet`);
+  }
 }

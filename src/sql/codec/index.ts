@@ -3,5 +3,5 @@ export { compareValues, INT64_MAX, INT64_MIN, storageClass } from './value.js';
 export type { SqlValue } from './value.js';
 export { encodeKeyValue, KeyWriter } from './key-encoding.js';
 export { decodeRow, encodeRow, RowFormatError } from './row-encoding.js';
-export { indexKey, rowBounds, rowKey, SQL_PREFIX } from './table-keys.js';
+export { CATALOG_KEY, indexBounds, indexKey, rowBounds, rowKey, SQL_PREFIX } from './table-keys.js';
 export type { IndexColumn } from './table-keys.js';

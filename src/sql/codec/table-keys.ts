@@ -4,6 +4,7 @@
  *
  *   0xFF 'S' 't' <table u32> 'r' <primary key values>            a row
  *   0xFF 'S' 't' <table u32> 'i' <index u32> <values> [<pk>]     an index entry
+ *   0xFF 'S' 'c'                                                  the catalog
  *
  * Values are key-encoded (key-encoding.ts), so a table's rows lie in primary
  * key order and an index's entries in index order; a non-unique index entry
@@ -16,6 +17,9 @@ export const SQL_PREFIX = Uint8Array.of(0xff, 0x53);
 const TABLE = 0x74; // 't'
 const ROW = 0x72; // 'r'
 const INDEX = 0x69; // 'i'
+
+/** The one key that holds the catalog (Catalog.encode), read and written through the transaction. */
+export const CATALOG_KEY = Uint8Array.of(...SQL_PREFIX, 0x63);
 
 function tablePrefix(table: number, kind: number): KeyWriter {
   if (!Number.isInteger(table) || table < 0 || table > 0xffff_ffff) throw new RangeError(`table id ${table} is not a u32`);
@@ -31,6 +35,11 @@ export function rowKey(table: number, primaryKey: readonly SqlValue[]): Uint8Arr
 /** [gte, lt) of every row of a table. */
 export function rowBounds(table: number): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: tablePrefix(table, ROW).finish(), lt: tablePrefix(table, ROW + 1).finish() };
+}
+
+/** [gte, lt) of every entry of one index of a table. */
+export function indexBounds(table: number, index: number): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: indexKey(table, index, []), lt: indexKey(table, index + 1, []) };
 }
 
 export interface IndexColumn {

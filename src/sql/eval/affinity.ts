@@ -4,7 +4,7 @@
  * a comparison applies before comparing (§4.2).
  */
 import type { SqlValue } from '../codec/index.js';
-import { numericAffinityOfText } from './numeric-text.js';
+import { numericAffinityOfText, realSameAsInt } from './numeric-text.js';
 import { numberToText } from './text.js';
 
 /** NONE: an expression that is not a column or a CAST has no affinity. */
@@ -47,4 +47,18 @@ export function applyComparisonAffinity(v: SqlValue, affinity: Affinity): SqlVal
   if (isNumeric(affinity)) return typeof v === 'string' ? numericAffinityOfText(v) : v;
   if (affinity === 'TEXT') return typeof v === 'bigint' || typeof v === 'number' ? numberToText(v) : v;
   return v;
+}
+
+/**
+ * A value as a column of that affinity stores it (datatype3 §3): the
+ * comparison conversions, and then a numeric column keeps a whole REAL as an
+ * INTEGER ('3.0' and 3.0 store 3) while a REAL column keeps every number REAL.
+ */
+export function applyColumnAffinity(v: SqlValue, affinity: Affinity): SqlValue {
+  const converted = applyComparisonAffinity(v, affinity);
+  if (affinity === 'REAL' && typeof converted === 'bigint') return Number(converted);
+  if ((affinity === 'INTEGER' || affinity === 'NUMERIC') && typeof converted === 'number' && Number.isInteger(converted) && realSameAsInt(converted, BigInt(converted))) {
+    return BigInt(converted);
+  }
+  return converted;
 }
