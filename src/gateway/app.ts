@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import { GatewayMetrics } from './metrics.js';
 import { TxnClient } from '../txn/index.js';
 import { registerTxnRoute } from './txn-route.js';
+import { registerDbRoutes } from './db-routes.js';
 import type { GatewayStats } from './metrics.js';
 
 export type { GatewayStats } from './metrics.js';
@@ -148,7 +149,8 @@ export function buildApp(router: KvRouter, limits: GatewayLimits = DEFAULT_LIMIT
 
   // Known routes answer other methods with 405.
   const methods = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'] as const;
-  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'], ...adminRoutes, ...txnRoutes };
+  const dbRoutes = registerDbRoutes(app, txns, router.clock);
+  const allowed: Record<string, string[]> = { '/kv/:key': ['GET', 'PUT', 'DELETE'], '/kv/:key/cas': ['POST'], '/kv': ['GET'], '/health': ['GET'], '/metrics': ['GET'], ...adminRoutes, ...txnRoutes, ...dbRoutes };
   for (const [url, ok] of Object.entries(allowed)) {
     const others = methods.filter((m) => !ok.includes(m));
     app.route({ method: others, url, handler: async (_req, reply) => sendError(reply, stats, new HttpError(405, 'METHOD_NOT_ALLOWED', `${url} takes ${ok.join(', ')}`)) });
