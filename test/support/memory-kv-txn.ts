@@ -1,9 +1,11 @@
 /**
  * MemoryKvTxn: a KvTxn over a sorted in-memory map, for unit tests of code
  * that reads and writes through a transaction (the SQL executor). Writes
- * apply at once; commit and rollback only record that they were called, so a
+ * apply at once; commit and rollback record that they were called, so a
  * test can check that the code under test called neither. Scans page by
- * `limit` like the real one.
+ * `limit` like the real one. A transaction opened over a base starts from a
+ * copy of the base's data and, on commit, replaces the base's data with its
+ * own: enough for a store that runs one statement at a time (sqllogictest).
  */
 import { latin1Of } from '../../src/common/index.js';
 import type { KvTxn } from '../../src/txn/index.js';
@@ -13,6 +15,10 @@ export class MemoryKvTxn implements KvTxn {
   readonly data = new Map<string, { key: Uint8Array; value: Uint8Array }>();
   commits = 0;
   rollbacks = 0;
+
+  constructor(private readonly base?: MemoryKvTxn) {
+    if (base) for (const [k, item] of base.data) this.data.set(k, item);
+  }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.data.get(latin1Of(key))?.value;
@@ -35,6 +41,9 @@ export class MemoryKvTxn implements KvTxn {
 
   async commit(): Promise<void> {
     this.commits++;
+    if (!this.base) return;
+    this.base.data.clear();
+    for (const [k, item] of this.data) this.base.data.set(k, item);
   }
 
   rollback(): void {
