@@ -185,6 +185,8 @@ export class ExpressionParser {
 
   private parseInList(operand: Expr, not: boolean): Expr {
     const c = this.c;
+    // `x IN t` is SQLite's short form of a subquery on table t.
+    if (c.isName()) throw SqlError.unsupported('subqueries');
     c.expectPunct('(');
     this.rejectSubquery();
     const items: Expr[] = [];

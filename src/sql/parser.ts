@@ -86,6 +86,8 @@ class StatementParser {
           return { kind: 'ExplainQueryPlan', select: this.parseSelect() };
         case 'WITH':
           throw SqlError.unsupported('common table expressions');
+        case 'REINDEX':
+          throw SqlError.unsupported('REINDEX statements');
       }
     }
     throw c.syntaxError();
@@ -95,6 +97,7 @@ class StatementParser {
     const c = this.c;
     c.expectWord('CREATE');
     if (c.acceptWord('TABLE')) return this.parseCreateTable();
+    this.rejectViewOrTrigger();
     const unique = c.acceptWord('UNIQUE');
     c.expectWord('INDEX');
     const ifNotExists = this.acceptIfNotExists();
@@ -102,6 +105,20 @@ class StatementParser {
     c.expectWord('ON');
     const table = c.expectName();
     return { kind: 'CreateIndex', unique, ifNotExists, name, table, columns: this.parseIndexedColumns() };
+  }
+
+  /** SQLite's `INDEXED BY i` and `NOT INDEXED` after a table name (INDEXED is also a valid alias, hence the lookahead). */
+  private rejectIndexHint(): void {
+    const c = this.c;
+    if ((c.isWord('INDEXED') && c.isWord('BY', c.peekAhead())) || (c.isWord('NOT') && c.isWord('INDEXED', c.peekAhead()))) throw SqlError.unsupported('INDEXED BY and NOT INDEXED clauses');
+  }
+
+  /** Views and triggers are SQLite's, not the dialect's: say so rather than "syntax error". */
+  private rejectViewOrTrigger(): void {
+    const c = this.c;
+    const word = c.isWord('TEMP') || c.isWord('TEMPORARY') ? c.peekAhead() : c.peek;
+    if (c.isWord('VIEW', word)) throw SqlError.unsupported('views');
+    if (c.isWord('TRIGGER', word)) throw SqlError.unsupported('triggers');
   }
 
   private parseCreateTable(): CreateTable {
@@ -161,6 +178,7 @@ class StatementParser {
   private parseDrop(): DropTable | DropIndex {
     const c = this.c;
     c.expectWord('DROP');
+    this.rejectViewOrTrigger();
     const kind = c.acceptWord('TABLE') ? 'DropTable' : 'DropIndex';
     if (kind === 'DropIndex') c.expectWord('INDEX');
     const ifExists = this.acceptIfExists();
@@ -303,7 +321,9 @@ class StatementParser {
     const c = this.c;
     if (c.isPunct('(')) throw SqlError.unsupported('subqueries');
     const name = c.expectName();
+    this.rejectIndexHint();
     const alias = c.acceptWord('AS') || c.isName() ? c.expectName() : null;
+    this.rejectIndexHint();
     return { kind: 'TableRef', name, alias };
   }
 
