@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,12 @@ describe('raftshard local over HTTP', () => {
     const completed = history.filter((h) => h.output !== undefined).length;
     expect(completed).toBeGreaterThan(100);
     const result = checkLinearizable(kvModel, history);
+    if (!result.ok) {
+      // Kept for replaying the checker and reading the history by hand: this failure has been rare.
+      const file = join(tmpdir(), `raftshard-nonlinearizable-${Date.now()}.json`);
+      writeFileSync(file, JSON.stringify(history));
+      console.log(`history written to ${file}`);
+    }
     expect(result, JSON.stringify(result)).toEqual({ ok: true });
   }, 90_000);
 
