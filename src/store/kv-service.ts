@@ -5,10 +5,10 @@
  */
 import { keys } from '../storage/index.js';
 import type { KvErrorCode, WireKvRequest, WireKvResponse } from '../transport/index.js';
-import type { WriteCommand } from './command.js';
+import type { WriteCommand } from '../replica/index.js';
 import { containsKey, sameEpoch } from '../replica/index.js';
-import type { Replica } from './replica.js';
-import { PLAIN_TS } from './replica.js';
+import type { Replica } from '../replica/index.js';
+import { PLAIN_TS } from '../replica/index.js';
 import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';

@@ -11,7 +11,7 @@ import { keys } from '../storage/index.js';
 import type { WireChangeReplicasRequest, WireRangeStat, WireSplitRequest } from '../transport/index.js';
 import type { ConfChange } from '../raft/index.js';
 import { replicaIdFor, sameEpoch } from '../replica/index.js';
-import type { Replica } from './replica.js';
+import type { Replica } from '../replica/index.js';
 import type { Engine } from '../storage/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { RangeDescriptor } from '../common/index.js';

@@ -12,7 +12,7 @@ import { encodeApplyState, keys } from '../storage/index.js';
 import type { StoreNetwork, WireSnapshotChunk } from '../transport/index.js';
 import { encodeDescriptor, storeOfReplica } from '../replica/index.js';
 import type { Logger } from '../runtime/index.js';
-import type { Replica } from './replica.js';
+import type { Replica } from '../replica/index.js';
 import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
 
 /** What snapshot transfer needs of its store. */

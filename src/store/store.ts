@@ -28,7 +28,7 @@ import { decodeFrame, overlaps, RaftTransport, WireError } from '../transport/in
 import type { StoreHandlers, StoreListener, StoreNetwork } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
-import { decodeGeneration, Replica } from './replica.js';
+import { decodeGeneration, Replica } from '../replica/index.js';
 import { handleKv } from './kv-service.js';
 import { PeerLiveness } from './liveness.js';
 import { rangeStateBounds } from './snapshot.js';

@@ -13,7 +13,7 @@ import { keys } from '../storage/index.js';
 import type { SplitCommand, WriteCommand, WriteResult } from './command.js';
 import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit, ROTATE_DEDUP } from './command.js';
 import { encodeApplyState } from '../storage/index.js';
-import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
+import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from './range-descriptor.js';
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
 import type { RangeDescriptor } from '../common/index.js';
 

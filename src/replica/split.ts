@@ -11,7 +11,7 @@
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
 import { encodeApplyState, INITIAL_LOG_INDEX, keys } from '../storage/index.js';
 import type { SplitCommand } from './command.js';
-import { encodeDescriptor, replicaIdFor } from '../replica/index.js';
+import { encodeDescriptor, replicaIdFor } from './range-descriptor.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 /** Why the split cannot apply to `desc` (stale epoch, key outside), or undefined. */
