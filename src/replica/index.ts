@@ -1,12 +1,21 @@
 /**
- * replica — what every host of range replicas shares (store and placement
- * driver): range descriptors (bounds, epoch, replica ids), the `Replica` (one
- * RawNode over a durable Raft log, its proposals, reads and apply into the
- * engine with exactly-once records), and the command codec of its log.
+ * replica — one host for a Raft node, shared by the store (thousands of
+ * ranges, the placement driver's own group among them) and the simulator:
+ * the Ready loop (ready-loop.ts, the only one in src), the `Replica` (one
+ * RawNode over a durable Raft log, its proposals, reads, apply into the engine
+ * with exactly-once records, snapshots, membership, leadership transfer), the
+ * command codec of its log, and range descriptors (bounds, epoch, replica ids).
+ *
+ * Must not: know where messages or snapshots travel (the host's LoopHost
+ * does), open sockets, or decide when to tick or quiesce.
  */
 export { containsKey, decodeDescriptor, encodeDescriptor, evenSplits, rangesFromSplits, replicaIdFor, sameEpoch, storeOfReplica, withMembership } from './range-descriptor.js';
-export { decodeGeneration, PLAIN_TS, Replica } from './replica.js';
-export type { ApplyHost, Waiter, WriteWaiter } from './replica.js';
+export { PLAIN_TS, Replica } from './replica.js';
+export type { ApplyHost, ReplicaTuning, Waiter, WriteWaiter } from './replica.js';
 export type { SplitCommand, WriteCommand, WriteOp, WriteResult } from './command.js';
+export { ReadyLoop } from './ready-loop.js';
+export type { LoopHost, LoopMetrics, ReadyObserver } from './ready-loop.js';
+export { acceptSnapshot, finishSnapshotSend, rangeStateBounds, startSnapshotSend } from './range-snapshot.js';
+export { stageInitialState } from './initial-state.js';
 export { SessionTable } from './sessions.js';
 export type { Session, SessionCheck } from './sessions.js';

@@ -1,15 +1,20 @@
 /**
- * One range replica on a store: its RawNode and durable Raft log, its
- * descriptor, the client writes and reads waiting on it, and its quiescence.
- * The Store's event loop drives it; this class never does I/O by itself except
- * reading the engine during apply.
+ * One range replica: its RawNode and durable Raft log, its descriptor, the
+ * client writes and reads waiting on it, its apply into the engine with
+ * exactly-once records, and its quiescence. The Ready loop (ready-loop.ts)
+ * drives it; this class never does I/O by itself except reading the engine
+ * at open and during apply.
+ *
+ * The apply executes the KV command codec of command.ts: it is the log format
+ * of every range (the placement driver's own group included), so it lives
+ * here rather than being injected.
  */
-import type { Message, Ready } from '../raft/index.js';
+import type { Message, RaftConfig, Ready } from '../raft/index.js';
 import { DEFAULT_CONFIG, RawNode } from '../raft/index.js';
 import { NotLeaderError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { DbError, Rng } from '../common/index.js';
-import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
-import { keys } from '../storage/index.js';
+import type { Engine, WriteBatch } from '../storage/index.js';
+import { decodeApplyState, DurableRaftStorage, keys } from '../storage/index.js';
 import type { SplitCommand, WriteCommand, WriteResult } from './command.js';
 import { decodeEntry, decodeResult, encodeCommand, encodeResult, encodeSplit, ROTATE_DEDUP } from './command.js';
 import { encodeApplyState } from '../storage/index.js';
@@ -37,6 +42,9 @@ export interface Waiter<T> {
 export interface WriteWaiter extends Waiter<WriteResult> {
   proposedAt: number;
 }
+
+/** The Raft settings a host chooses (the rest are DEFAULT_CONFIG's). */
+export type ReplicaTuning = Partial<Pick<RaftConfig, 'electionTick' | 'readOnly' | 'maxSizePerMsg' | 'maxInflightMsgs'>>;
 
 const encoder = new TextEncoder();
 const NONE: readonly number[] = [];
@@ -88,10 +96,22 @@ export class Replica {
     readonly storage: DurableRaftStorage,
     applied: number,
     rng: Rng,
-    electionTick: number,
+    tuning: ReplicaTuning,
   ) {
     this.applied = applied;
-    this.raw = new RawNode({ ...DEFAULT_CONFIG, id: replicaId, applied, electionTick, maxInflightMsgs: 64 }, storage, rng);
+    this.raw = new RawNode({ ...DEFAULT_CONFIG, maxInflightMsgs: 64, ...tuning, id: replicaId, applied }, storage, rng);
+  }
+
+  /** Opens the replica `replicaId` of `desc` from what `engine` holds (its Raft log, applied index, dedup generation). */
+  static async open(engine: Engine, desc: RangeDescriptor, replicaId: number, rng: Rng, tuning: ReplicaTuning): Promise<Replica> {
+    const storage = await DurableRaftStorage.open(engine, desc.id);
+    const applyKey = keys.applyStateKey(desc.id);
+    const applyBytes = await engine.get(applyKey);
+    const applied = applyBytes ? decodeApplyState(applyBytes, applyKey) : 0;
+    const replica = new Replica({ current: desc }, replicaId, storage, applied, rng, tuning);
+    const generation = await engine.get(keys.dedupGenerationKey(desc.id));
+    if (generation) replica.dedupGeneration = decodeGeneration(generation);
+    return replica;
   }
 
   get rangeId(): number {
