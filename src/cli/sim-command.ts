@@ -47,19 +47,22 @@ export const SIM_OPTIONS = {
   stores: { type: 'string' },
 } as const satisfies OptionSpec;
 
-export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): number | Promise<number> {
+export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): Promise<number> {
   const seeds = intFlag(values, 'seeds', 100, 1);
   const start = intFlag(values, 'start', 1);
   if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.verbose === true);
   const overrides: Partial<SimOptions> = {};
   if (values.steps !== undefined) (overrides as { steps: number }).steps = intFlag(values, 'steps', 2000, 1);
   if (values.nodes !== undefined) (overrides as { nodes: number }).nodes = intFlag(values, 'nodes', 3, 1);
-  const verbose = values.verbose === true;
+  return groupSeeds(seeds, start, overrides, values.verbose === true);
+}
+
+async function groupSeeds(seeds: number, start: number, overrides: Partial<SimOptions>, verbose: boolean): Promise<number> {
   let failures = 0;
   const progressEvery = Math.max(1, Math.floor(seeds / 20));
   for (let i = 0; i < seeds; i++) {
     const seed = start + i;
-    const r = runSeed(seed, overrides);
+    const r = await runSeed(seed, overrides);
     if (!r.ok) {
       failures++;
       console.log(`FAIL seed ${seed}: ${r.failure}\n  replay: ${replayCommand(seed, overrides)}`);

@@ -17,5 +17,3 @@ export { ReadyLoop } from './ready-loop.js';
 export type { LoopHost, LoopMetrics, ReadyObserver } from './ready-loop.js';
 export { acceptSnapshot, finishSnapshotSend, rangeStateBounds, startSnapshotSend } from './range-snapshot.js';
 export { stageInitialState } from './initial-state.js';
-export { SessionTable } from './sessions.js';
-export type { Session, SessionCheck } from './sessions.js';

@@ -1,13 +1,18 @@
 /**
  * Simulated clients: each runs one operation at a time against the cluster,
- * retrying on timeouts and wrong leaders with the same session sequence number
- * (so a write applies at most once), and records a history for the
- * linearizability checker.
+ * as the gateway does against a range: writes carry a request id and, when
+ * retried (on timeouts, wrong leaders, unknown outcomes), the retry flag, so
+ * production's exactly-once records make a write apply at most once; reads
+ * are linearizable ReadIndex reads at whichever node was picked. An operation
+ * gives up after a deadline (its outcome is then unknown). Each records a
+ * history for the linearizability checker.
  */
+import { NotLeaderError } from '../common/index.js';
 import type { NodeId } from '../common/index.js';
+import { replicaIdFor } from '../replica/index.js';
+import type { WriteCommand, WriteResult } from '../replica/index.js';
 import type { SeededRng } from '../runtime/index.js';
-import type { KvCommand, KvResult } from './kv-state-machine.js';
-import { encodeEnvelope } from './kv-state-machine.js';
+import type { KvCommand, KvResult } from './kv-model.js';
 import type { SimNode } from './sim-node.js';
 
 export interface HistoryOp {
@@ -20,17 +25,20 @@ export interface HistoryOp {
 
 interface Pending {
   readonly op: HistoryOp;
-  readonly seq: number;
+  readonly requestId: string;
   /** Tick after which the current attempt is abandoned and retried elsewhere. */
   deadline: number;
-  /** Context of the current read attempt (reads are retried under a new context). */
-  readCtx: string;
+  /** Tick at which the operation is abandoned (outcome unknown). */
+  giveUpAt: number;
   attempts: number;
 }
 
 const KEYS = ['a', 'b', 'c'];
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const ATTEMPT_TICKS = 30;
+/** How long a client retries one operation (the gateway's deadline); exactly-once records must outlive it. */
+export const OP_DEADLINE_TICKS = 300;
 
 export class SimClient {
   readonly name: string;
@@ -41,7 +49,8 @@ export class SimClient {
   constructor(
     readonly index: number,
     private readonly rng: SeededRng,
-    private readonly clock: () => number,
+    /** Logical stamps of the history: unique and in real-time order. */
+    private readonly stamp: () => number,
     private readonly nodes: () => readonly SimNode[],
     private readonly history: HistoryOp[],
   ) {
@@ -60,15 +69,23 @@ export class SimClient {
     const r = this.rng.int(10);
     const input: KvCommand =
       r < 4 ? { op: 'get', key } : r < 7 ? { op: 'put', key, value } : r < 8 ? { op: 'delete', key } : { op: 'cas', key, expect: this.rng.chance(0.5) ? null : `${this.rng.int(4)}.${this.rng.int(8)}`, value: this.rng.chance(0.2) ? null : value };
-    const op: HistoryOp = { clientId: this.index, input, output: undefined, call: this.clock(), ret: Number.POSITIVE_INFINITY };
+    const op: HistoryOp = { clientId: this.index, input, output: undefined, call: this.stamp(), ret: Number.POSITIVE_INFINITY };
     this.history.push(op);
-    this.pending = { op, seq: ++this.seq, deadline: 0, readCtx: '', attempts: 0 };
+    this.pending = { op, requestId: `${this.name}/${++this.seq}`, deadline: 0, giveUpAt: now + OP_DEADLINE_TICKS, attempts: 0 };
     this.attempt(now);
   }
 
-  /** Retries an operation whose attempt timed out. */
+  /** Retries an operation whose attempt timed out, or gives it up. */
   tick(now: number): void {
-    if (this.pending && now >= this.pending.deadline) this.attempt(now);
+    const p = this.pending;
+    if (!p) return;
+    if (now >= p.giveUpAt) this.pending = undefined;
+    else if (now >= p.deadline) this.attempt(now);
+  }
+
+  /** The faults healed: a pending operation keeps trying until `until` (the liveness bound). */
+  extendDeadline(until: number): void {
+    if (this.pending) this.pending.giveUpAt = Math.max(this.pending.giveUpAt, until);
   }
 
   private attempt(now: number): void {
@@ -77,43 +94,53 @@ export class SimClient {
     p.deadline = now + ATTEMPT_TICKS;
     p.attempts++;
     if (live.length === 0) return;
-    const guess = live.find((n) => n.id === this.leaderGuess);
-    const node = guess ?? this.rng.pick(live);
-    const raw = node.raw!;
-    if (p.op.input.op === 'get' && this.rng.chance(0.8)) {
-      // Linearizable read by ReadIndex, at whatever node we picked (followers forward).
-      p.readCtx = `${this.name}/${p.seq}/${p.attempts}`;
-      raw.readIndex(encoder.encode(p.readCtx));
+    const node = live.find((n) => n.id === this.leaderGuess) ?? this.rng.pick(live);
+    const input = p.op.input;
+    // Any attempt's answer is the operation's: a retry is answered from the exactly-once record.
+    const answer = (result: KvResult) => {
+      if (this.pending === p) this.complete(result);
+    };
+    if (input.op === 'get') {
+      node.read(encoder.encode(input.key)).then(
+        (v) => answer({ value: v === undefined ? null : decoder.decode(v) }),
+        () => this.retrySoon(p, now + 1),
+      );
       return;
     }
-    p.readCtx = '';
-    const res = raw.propose(encodeEnvelope({ client: this.name, seq: p.seq, cmd: p.op.input }));
-    if (res.kind === 'notLeader') {
-      this.leaderGuess = res.leader;
-      p.deadline = now + 1;
-    } else if (res.kind === 'rejected') {
-      p.deadline = now + 2;
-    }
+    node.write(command(input, p.requestId, p.attempts > 1)).then(
+      (res) => answer(result(input, res)),
+      (err: unknown) => {
+        if (err instanceof NotLeaderError && err.leaderStore !== 0) this.leaderGuess = replicaIdFor(err.leaderStore, 1);
+        this.retrySoon(p, now + 1);
+      },
+    );
   }
 
-  /** A command of this client was applied somewhere (possibly a duplicate of an earlier attempt). */
-  onApplied(seq: number, result: KvResult): void {
-    const p = this.pending;
-    if (!p || p.seq !== seq) return;
-    this.complete(result);
-  }
-
-  onReadReady(ctx: string, node: SimNode): void {
-    const p = this.pending;
-    if (!p || ctx !== p.readCtx || p.op.input.op !== 'get') return;
-    this.leaderGuess = node.raw!.status().lead;
-    this.complete({ value: node.sm!.read(p.op.input.key) });
+  private retrySoon(p: Pending, at: number): void {
+    if (this.pending === p) p.deadline = Math.min(p.deadline, at);
   }
 
   private complete(result: KvResult): void {
     const p = this.pending!;
     p.op.output = result;
-    p.op.ret = this.clock();
+    p.op.ret = this.stamp();
     this.pending = undefined;
   }
+}
+
+function command(input: Exclude<KvCommand, { op: 'get' }>, requestId: string, retry: boolean): WriteCommand {
+  const key = encoder.encode(input.key);
+  switch (input.op) {
+    case 'put':
+      return { op: 'put', requestId, key, value: encoder.encode(input.value), expect: undefined, retry };
+    case 'delete':
+      return { op: 'delete', requestId, key, value: undefined, expect: undefined, retry };
+    case 'cas':
+      return { op: 'cas', requestId, key, value: input.value === null ? undefined : encoder.encode(input.value), expect: input.expect === null ? undefined : encoder.encode(input.expect), retry };
+  }
+}
+
+function result(input: KvCommand, res: WriteResult): KvResult {
+  if (input.op !== 'cas') return { ok: true };
+  return { ok: res.ok, current: res.current === undefined ? null : decoder.decode(res.current) };
 }

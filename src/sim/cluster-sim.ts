@@ -31,7 +31,7 @@ import { LoopbackNetwork } from '../transport/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
 import type { HistoryOp } from './clients.js';
 import { checkHistory } from './history-check.js';
-import type { KvCommand, KvResult } from './kv-state-machine.js';
+import type { KvCommand, KvResult } from './kv-model.js';
 import { CrashableDisk, DiskFault } from './crashable-engine.js';
 
 export interface ClusterSimOptions {
