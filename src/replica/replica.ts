@@ -175,12 +175,17 @@ export class Replica {
    */
   onSoftState(rd: Ready): void {
     if (!rd.softState || rd.softState.role === 'leader') return;
-    const lost = new OutcomeUnknownError(`leadership moved (to store ${this.leaderStore()}) before the write applied`);
-    for (const w of this.inflight.values()) w.reject(lost);
-    this.inflight.clear();
-    const err = new NotLeaderError(this.leaderStore());
-    for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
-    this.readRounds.clear();
+    // Errors are built only when someone waits: capturing a stack costs more than the rest of a turn.
+    if (this.inflight.size > 0) {
+      const lost = new OutcomeUnknownError(`leadership moved (to store ${this.leaderStore()}) before the write applied`);
+      for (const w of this.inflight.values()) w.reject(lost);
+      this.inflight.clear();
+    }
+    if (this.readRounds.size > 0) {
+      const err = new NotLeaderError(this.leaderStore());
+      for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
+      this.readRounds.clear();
+    }
   }
 
   /**

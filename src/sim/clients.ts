@@ -107,6 +107,13 @@ export class SimClient {
       );
       return;
     }
+    // Writes go to the leader: a follower answers with its hint, as the store's KV service does.
+    const raw = node.raw!;
+    if (raw.role !== 'leader') {
+      if (raw.lead !== 0) this.leaderGuess = raw.lead;
+      p.deadline = now + 1;
+      return;
+    }
     node.write(command(input, p.requestId, p.attempts > 1)).then(
       (res) => answer(result(input, res)),
       (err: unknown) => {

@@ -73,10 +73,14 @@ export class SimNode implements LoopHost {
     observeReads: () => {},
   };
   private readonly disk: CrashableDisk;
+  /** The world's timers (a supervisor's: they outlive every incarnation). */
+  private readonly world: Timers;
   private engine: Engine | undefined;
   private loop: ReadyLoop | undefined;
   private timers: (Timers & { kill(): void }) | undefined;
   private starting = false;
+  /** Bumped by every crash: a start the crash overtook must not open the disk. */
+  private life = 0;
   /** The state to write before the first start (a new replica's, as Store.createReplica writes it); cleared once durable. */
   private creation: { desc: RangeDescriptor; bootstrap: boolean } | undefined;
 
@@ -90,7 +94,8 @@ export class SimNode implements LoopHost {
     private readonly opts: SimNodeOptions,
     private readonly events: NodeEvents,
   ) {
-    this.disk = new CrashableDisk(time.scope(), rng.fork());
+    this.world = time.scope();
+    this.disk = new CrashableDisk(this.world, rng.fork());
     this.creation = { desc, bootstrap };
     this.start();
   }
@@ -103,11 +108,14 @@ export class SimNode implements LoopHost {
     return this.replica?.raw;
   }
 
-  /** Starts a new incarnation from the disk (it is up once the next drain of the scheduler opened it). */
+  /** Starts a new incarnation from the disk: it is up once the scheduler ran this tick's events. */
   start(): void {
     if (this.alive || this.starting) return;
     this.starting = true;
-    this.open().catch((err: unknown) => this.events.failed(this, err));
+    const life = this.life;
+    this.world.setImmediate(() => {
+      if (life === this.life) this.open().catch((err: unknown) => this.events.failed(this, err));
+    });
   }
 
   private async open(): Promise<void> {
@@ -151,6 +159,7 @@ export class SimNode implements LoopHost {
   /** kill -9: the process goes, the disk stays as its last completed write left it. */
   crash(): void {
     this.crashDuringReady = 'no';
+    this.life++;
     this.disk.crash();
     this.timers?.kill();
     this.loop?.close();
