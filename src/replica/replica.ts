@@ -196,7 +196,7 @@ export class Replica {
   async apply(rd: Ready, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[WriteWaiter, WriteResult][]> {
     const done: [WriteWaiter, WriteResult][] = [];
     if (rd.snapshot) {
-      // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
+      // Installed by the Ready loop in the persist batch (see stageSnapshotInstall in range-snapshot.ts).
       this.applied = rd.snapshot.meta.index;
       if (this.incomingSnapshot?.index === rd.snapshot.meta.index) {
         this.desc.current = this.incomingSnapshot.desc;

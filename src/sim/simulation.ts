@@ -87,7 +87,6 @@ export class Simulation {
   readonly checker = new SafetyChecker();
   readonly history: HistoryOp[] = [];
   readonly clients: SimClient[] = [];
-  private readonly clientsByName = new Map<string, SimClient>();
   private readonly rng: SeededRng;
   private readonly nemesisRng: SeededRng;
   private readonly events: NodeEvents;
@@ -110,7 +109,6 @@ export class Simulation {
     for (let i = 0; i < opts.clients; i++) {
       const c = new SimClient(i, root.fork(), () => ++this.stamps, () => [...this.nodes.values()], this.history);
       this.clients.push(c);
-      this.clientsByName.set(c.name, c);
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/sim/history-check.js';
-import { DEFAULT_SIM, Simulation } from '../../src/sim/index.js';
+import { DEFAULT_SIM, runSeed, Simulation } from '../../src/sim/index.js';
 import type { SimOptions } from '../../src/sim/index.js';
 
 const seed = Number(process.env.SIM_SEED_START ?? 7);
@@ -123,5 +123,13 @@ describe(`simulator scenarios (SIM_SEED_START=${seed})`, () => {
     }
     expect(sim.stats.confChanges).toBeGreaterThan(0);
     await finish(sim);
+  });
+
+  it('the same seed replays bit for bit (same history, same statistics)', async () => {
+    const a = await runSeed(seed, { steps: 400 });
+    const b = await runSeed(seed, { steps: 400 });
+    expect(a.ok, a.failure).toBe(true);
+    expect(JSON.stringify(b.history)).toBe(JSON.stringify(a.history));
+    expect(b.stats).toEqual(a.stats);
   });
 });
