@@ -12,8 +12,8 @@
  * the dead incarnation still had in flight never lands) and kills its
  * timers; a restart opens the replica from the disk, as a real process would.
  */
-import type { NodeId } from '../common/index.js';
-import type { RangeDescriptor } from '../common/index.js';
+import { assert } from '../common/index.js';
+import type { NodeId, RangeDescriptor } from '../common/index.js';
 import type { Message, RaftConfig, Ready } from '../raft/index.js';
 import { acceptSnapshot, decodeDescriptor, finishSnapshotSend, PLAIN_TS, rangeStateBounds, ReadyLoop, Replica, stageInitialState, startSnapshotSend, encodeDescriptor } from '../replica/index.js';
 import type { LoopHost, LoopMetrics, ReadyObserver, WriteCommand, WriteResult } from '../replica/index.js';
@@ -130,8 +130,9 @@ export class SimNode implements LoopHost {
       this.creation = undefined;
     }
     const bytes = await engine.get(keys.rangeDescriptorKey(RANGE_ID));
+    assert(bytes !== undefined, () => `node ${this.id}: no range descriptor on its disk`);
     const tuning = { readOnly: this.opts.readOnly, maxSizePerMsg: this.opts.maxSizePerMsg, maxInflightMsgs: this.opts.maxInflightMsgs };
-    const replica = await Replica.open(engine, decodeDescriptor(bytes!), this.id, this.rng, tuning);
+    const replica = await Replica.open(engine, decodeDescriptor(bytes), this.id, this.rng, tuning);
     const timers = this.time.scope();
     this.engine = engine;
     this.timers = timers;
@@ -148,7 +149,7 @@ export class SimNode implements LoopHost {
       persisting: () => {
         if (replica === this.replica && this.crashDuringReady === 'beforePersist') this.crash();
       },
-      persisted: (r, rd) => {
+      persisted: (_, rd) => {
         if (replica !== this.replica) return;
         this.events.persisted(this, rd);
         if (this.crashDuringReady === 'afterPersist') this.crash();
@@ -217,11 +218,12 @@ export class SimNode implements LoopHost {
     return engine.get(keys.dataKey(key, PLAIN_TS));
   }
 
-  /** The user data this node holds, for comparing replicas. */
-  async dataImage(): Promise<string> {
-    const { gte, lt } = keys.dataBounds(EMPTY, EMPTY);
+  /** The range's state in the engine (user data and exactly-once records), for comparing replicas. */
+  async stateImage(): Promise<string> {
     const out: string[] = [];
-    for await (const [k, v] of this.engine!.range(gte, lt)) out.push(`${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`);
+    for (const { gte, lt } of rangeStateBounds(this.replica!.desc.current)) {
+      for await (const [k, v] of this.engine!.range(gte, lt)) out.push(`${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`);
+    }
     return out.join(',');
   }
 

@@ -307,7 +307,7 @@ export class Simulation {
     for (const c of this.clients) c.extendDeadline(deadline);
     while (this.now < deadline) {
       await this.step(false);
-      if (this.converged()) return undefined;
+      if (this.converged()) return this.divergence();
     }
     const lead = this.leader();
     const busy = this.clients.filter((c) => c.busy).length;
@@ -317,6 +317,17 @@ export class Simulation {
       return `${n.id}:${s.role}/t${s.term}/c${s.commit}/a${n.replica!.applied}/v[${s.conf.voters}]`;
     });
     return `liveness: after ${this.opts.livenessTicks} healed ticks leader=${lead?.id ?? 'none'}, ${busy} clients still waiting; nodes ${states.join(' ')}`;
+  }
+
+  /** State Machine Safety on the engines themselves: members that applied the same log hold the same range state. */
+  private async divergence(): Promise<string | undefined> {
+    const lead = this.leader()!;
+    const expected = await lead.stateImage();
+    const { voters, learners } = lead.raw!.status().conf;
+    for (const id of [...voters, ...learners]) {
+      if ((await this.nodes.get(id)!.stateImage()) !== expected) return `state: node ${id} holds other range state than leader ${lead.id} at applied index ${lead.replica!.applied}`;
+    }
+    return undefined;
   }
 
   private converged(): boolean {

@@ -77,7 +77,7 @@ describe(`simulator scenarios (SIM_SEED_START=${seed})`, () => {
     expect(sim.stats.snapshotsSent).toBeGreaterThan(before);
     expect(behind.metrics.snapshotsInstalled).toBeGreaterThan(installed);
     await finish(sim);
-    expect(await behind.dataImage()).toBe(await sim.leader()!.dataImage());
+    expect(await behind.stateImage()).toBe(await sim.leader()!.stateImage());
   });
 
   it('leadership transfer hands over to the chosen node (TimeoutNow)', async () => {
