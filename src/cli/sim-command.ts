@@ -10,13 +10,14 @@ import { intFlag } from './args.js';
 export const SIM_HELP = `Usage: raftshard sim [--seeds N] [--start S] [--steps K] [--nodes M] [--verbose]
        raftshard sim --cluster [--seeds N] [--start S] [--stores M] [--verbose]
 
-Runs seeds S..S+N-1 of the deterministic Raft simulator: a cluster of the real
-core with a simulated clock, disk and network, under a nemesis that drops,
+Runs seeds S..S+N-1 of the deterministic Raft simulator: one Raft group of the
+store's own replicas (its Ready loop, apply and exactly-once records) over a
+simulated clock, disk and network, under a nemesis that drops,
 delays, duplicates and reorders messages, partitions the network (also one
 way), crashes and restarts nodes, changes membership and transfers leadership.
-Safety is checked after every tick; then the faults heal and every pending
-client operation must complete; finally the client history must be
-linearizable. The same seed replays bit for bit.
+Safety is checked as every Ready is persisted; then the faults heal, every
+pending client operation must complete and the replicas' states must agree;
+finally the client history must be linearizable. The same seed replays bit for bit.
 
 With --cluster, the whole-cluster simulator instead: real store processes
 (the code \`raftshard store\` runs) over an in-memory network and disks and a

@@ -11,7 +11,7 @@
  */
 export { containsKey, decodeDescriptor, encodeDescriptor, evenSplits, rangesFromSplits, replicaIdFor, sameEpoch, storeOfReplica, withMembership } from './range-descriptor.js';
 export { PLAIN_TS, Replica } from './replica.js';
-export type { ApplyHost, ReplicaTuning, Waiter, WriteWaiter } from './replica.js';
+export type { ApplyHost, ReplicaTuning } from './replica.js';
 export type { SplitCommand, WriteCommand, WriteOp, WriteResult } from './command.js';
 export { ReadyLoop } from './ready-loop.js';
 export type { LoopHost, LoopMetrics, ReadyObserver } from './ready-loop.js';

@@ -385,13 +385,13 @@ async function execute(cmd: WriteCommand, read: (k: Uint8Array) => Promise<Uint8
   }
 }
 
-export function encodeGeneration(gen: number): Uint8Array {
+function encodeGeneration(gen: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, gen);
   return out;
 }
 
-export function decodeGeneration(bytes: Uint8Array): number {
+function decodeGeneration(bytes: Uint8Array): number {
   if (bytes.byteLength !== 4) throw new Error(`bad dedup generation record of ${bytes.byteLength} bytes`);
   return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
 }
