@@ -22,9 +22,9 @@ import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '.
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
 import type { RangeDescriptor } from '../common/index.js';
 
-/** What applying a split asks of the store: open the right half's replica. */
+/** What applying a split asks of the host: whether the right half is already here, and storage for it. */
 export interface ApplyHost {
-  /** The replica of `rangeId` on this store, if any. */
+  /** Whether this host already has a replica of `rangeId`. */
   hasReplica(rangeId: number): boolean;
   /** A fresh durable Raft storage for a new group (to stage its bootstrap). */
   openStorage(rangeId: number): Promise<DurableRaftStorage>;
@@ -54,11 +54,11 @@ export class Replica {
   readonly raw: RawNode;
   /** Writes accepted this turn, proposed together at the next flush. */
   private queuedWrites: { cmd: WriteCommand | SplitCommand; waiter: WriteWaiter }[] = [];
-  /** Right halves created by splits applied this turn: the store opens their replicas after the apply batch. */
+  /** Right halves created by splits applied this turn: the host opens their replicas after the apply batch (LoopHost.afterApply). */
   readonly createdBySplit: RangeDescriptor[] = [];
-  /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
+  /** Set when this replica applied its own removal: the host destroys it after the apply batch (LoopHost.afterApply). */
   removed = false;
-  /** Destroyed: no longer in the store's maps; nothing may schedule or persist it again. */
+  /** Destroyed: no longer in the host's maps; nothing may schedule or persist it again. */
   destroyed = false;
   /**
    * Exactly-once records live in generations: a retry is looked up in the
@@ -83,7 +83,7 @@ export class Replica {
   quiesced = false;
   /** Ticks the leader has been idle with every follower caught up. */
   private idleTicks = 0;
-  /** A snapshot received over the Snapshot stream, waiting to be installed with its Raft state. */
+  /** A snapshot received (see acceptSnapshot), waiting to be installed with its Raft state. */
   incomingSnapshot: { index: number; desc: RangeDescriptor; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
   /** Peers a snapshot is being streamed to. */
   readonly sendingSnapshotTo = new Set<number>();
