@@ -61,8 +61,7 @@ export interface ReadyObserver {
 export class ReadyLoop {
   private readonly dirty = new Set<Replica>();
   private scheduled = false;
-  /** A turn is in progress (its write may still be in flight). */
-  running = false;
+  private inTurn = false;
   private closed = false;
 
   constructor(
@@ -74,11 +73,16 @@ export class ReadyLoop {
     private readonly observer?: ReadyObserver,
   ) {}
 
+  /** Turns are running (a batch write may still be in flight). */
+  get running(): boolean {
+    return this.inTurn;
+  }
+
   /** `r` has work (a message, a tick, a request): it joins the next turn. */
   markDirty(r: Replica): void {
     if (r.destroyed) return;
     this.dirty.add(r);
-    if (!this.scheduled && !this.running) {
+    if (!this.scheduled && !this.inTurn) {
       this.scheduled = true;
       this.timers.setImmediate(() => void this.run());
     }
@@ -96,14 +100,14 @@ export class ReadyLoop {
 
   private async run(): Promise<void> {
     this.scheduled = false;
-    if (this.running || this.closed) return;
-    this.running = true;
+    if (this.inTurn || this.closed) return;
+    this.inTurn = true;
     try {
       while (this.dirty.size > 0 && !this.closed) await this.turn();
     } catch (err) {
       this.host.fatal(err);
     } finally {
-      this.running = false;
+      this.inTurn = false;
     }
   }
 
