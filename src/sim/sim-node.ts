@@ -173,6 +173,17 @@ export class SimNode implements LoopHost {
 
   // ---- what the simulation does to the node -------------------------------------------
 
+  /** The node's next disk write fails (a DiskFault): its loop stops, and the simulation restarts the node. */
+  failNextWrite(): void {
+    this.disk.failNextWrite();
+  }
+
+  /** No more injected crashes or disk faults (the liveness phase). */
+  calm(): void {
+    this.crashDuringReady = 'no';
+    this.disk.heal();
+  }
+
   /** One tick of the node's clock: the host's periodic decisions, then Raft's. */
   tick(): void {
     const r = this.replica;

@@ -19,6 +19,7 @@ import { SeededRng, SimScheduler } from '../runtime/index.js';
 import { SafetyChecker } from './checkers.js';
 import type { HistoryOp } from './clients.js';
 import { OP_DEADLINE_TICKS, SimClient } from './clients.js';
+import { DiskFault } from './crashable-engine.js';
 import { CALM, SimNetwork } from './network.js';
 import { RANGE_ID, SimNode } from './sim-node.js';
 import type { NodeEvents, SimNodeOptions, SnapshotData } from './sim-node.js';
@@ -61,6 +62,7 @@ export interface SimStats {
   crashes: number;
   confChanges: number;
   snapshotsSent: number;
+  diskFaults: number;
 }
 
 export interface SimResult {
@@ -90,7 +92,7 @@ export class Simulation {
   private readonly rng: SeededRng;
   private readonly nemesisRng: SeededRng;
   private readonly events: NodeEvents;
-  readonly stats: SimStats = { leaders: 0, committed: 0, messages: 0, dropped: 0, ops: 0, crashes: 0, confChanges: 0, snapshotsSent: 0 };
+  readonly stats: SimStats = { leaders: 0, committed: 0, messages: 0, dropped: 0, ops: 0, crashes: 0, confChanges: 0, snapshotsSent: 0, diskFaults: 0 };
   /** Clients start new operations only in the fault phase. */
   private clientsActive = true;
 
@@ -123,7 +125,12 @@ export class Simulation {
       },
       persisted: (node, rd) => this.persisted(node, rd),
       failed: (node, err) => {
-        this.failure ??= err instanceof Error ? err : new Error(`node ${node.id}: ${String(err)}`);
+        // A failed fsync ends the process, as it ends a store (it cannot know what is durable); it restarts later.
+        if (err instanceof DiskFault) {
+          if (this.nodes.get(node.id) === node) this.crash(node);
+        } else {
+          this.failure ??= err instanceof Error ? err : new Error(`node ${node.id}: ${String(err)}`);
+        }
       },
     };
   }
@@ -219,7 +226,7 @@ export class Simulation {
     const ids = [...this.nodes.keys()];
     const live = [...this.nodes.values()].filter((n) => n.alive);
     const dead = [...this.nodes.values()].filter((n) => !n.alive);
-    switch (r.int(13)) {
+    switch (r.int(14)) {
       case 0: {
         const side = ids.filter(() => r.chance(0.5));
         this.net.partition([side, ids.filter((x) => !side.includes(x))]);
@@ -265,6 +272,13 @@ export class Simulation {
         if (lead && voters.length > 1) lead.raw!.transferLeader(r.pick(voters));
         break;
       }
+      case 13:
+        // An fsync error: the batch may or may not have landed.
+        if (live.length > 0) {
+          r.pick(live).failNextWrite();
+          this.stats.diskFaults++;
+        }
+        break;
     }
   }
 
@@ -300,7 +314,7 @@ export class Simulation {
     this.net.faults = { ...CALM };
     this.clientsActive = false;
     for (const n of this.nodes.values()) {
-      n.crashDuringReady = 'no';
+      n.calm();
       n.start();
     }
     const deadline = this.now + this.opts.livenessTicks;
