@@ -14,7 +14,8 @@ Runs seeds S..S+N-1 of the deterministic Raft simulator: one Raft group of the
 store's own replicas (its Ready loop, apply and exactly-once records) over a
 simulated clock, disk and network, under a nemesis that drops,
 delays, duplicates and reorders messages, partitions the network (also one
-way), crashes and restarts nodes, changes membership and transfers leadership.
+way), crashes nodes (also inside a Ready) or fails their fsyncs and restarts
+them, changes membership and transfers leadership.
 Safety is checked as every Ready is persisted; then the faults heal, every
 pending client operation must complete and the replicas' states must agree;
 finally the client history must be linearizable. The same seed replays bit for bit.
