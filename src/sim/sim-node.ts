@@ -15,7 +15,7 @@
 import { assert } from '../common/index.js';
 import type { NodeId, RangeDescriptor } from '../common/index.js';
 import type { Message, RaftConfig, Ready } from '../raft/index.js';
-import { acceptSnapshot, decodeDescriptor, finishSnapshotSend, PLAIN_TS, rangeStateBounds, ReadyLoop, Replica, stageInitialState, startSnapshotSend, encodeDescriptor } from '../replica/index.js';
+import { acceptSnapshot, decodeDescriptor, encodeDescriptor, finishSnapshotSend, PLAIN_TS, rangeStateBounds, ReadyLoop, Replica, stageInitialState, startSnapshotSend } from '../replica/index.js';
 import type { LoopHost, LoopMetrics, ReadyObserver, WriteCommand, WriteResult } from '../replica/index.js';
 import type { SeededRng, SimScheduler, Timers } from '../runtime/index.js';
 import type { Engine } from '../storage/index.js';
@@ -33,7 +33,7 @@ export interface NodeEvents {
   send(msg: Message, snapshot?: SnapshotData): void;
   /** `rd` is durable and its committed entries applied (for the safety checkers). */
   persisted(node: SimNode, rd: Ready): void;
-  /** The loop failed: a broken invariant, or a checker's violation raised in `persisted`. */
+  /** The loop (or a start) failed: an injected DiskFault (the process must stop), a broken invariant, or a checker's violation raised in `persisted`. */
   failed(node: SimNode, err: unknown): void;
 }
 
