@@ -9,7 +9,7 @@
 import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
-import { grpcDialer, isNewer, overlaps } from '../transport/index.js';
+import { isNewer, overlaps } from '../transport/index.js';
 import type { Dialer, KvCalls, PdClient } from '../transport/index.js';
 import type { RangeDescriptor } from '../common/index.js';
 
@@ -56,7 +56,7 @@ export class KvRouter {
     readonly clock: Clock,
     private readonly timers: Timers,
     /** How stores are reached (gRPC, or the simulator's network). */
-    private readonly dialer: Dialer = grpcDialer,
+    private readonly dialer: Dialer,
     private readonly deadlineMs = 10_000,
     /** How long an attempt may be out before the range's other replicas are asked who leads. */
     private readonly hedgeMs = 250,

@@ -8,7 +8,6 @@ import type { Timestamp } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { PdHandlers, PdRedirect } from './wire-types.js';
 import type { Dialer, PdMemberCalls } from './dialer.js';
-import { grpcDialer } from './dialer.js';
 
 type Method = Exclude<keyof PdHandlers, 'GetMembers'>;
 type Response<M extends Method> = Awaited<ReturnType<PdHandlers[M]>>;
@@ -21,7 +20,8 @@ export class PdClient {
     readonly addresses: readonly string[],
     private readonly clock: Clock,
     private readonly timers: Timers,
-    private readonly dialer: Dialer = grpcDialer,
+    /** How members are reached: gRPC (src/cli) or the simulator's network. */
+    private readonly dialer: Dialer,
   ) {
     if (addresses.length === 0) throw new DbError('BAD_REQUEST', 'no placement driver address given');
   }

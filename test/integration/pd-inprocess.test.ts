@@ -114,7 +114,7 @@ function leadersIn(res: Awaited<ReturnType<PdClient['members']>>): number[] {
 beforeAll(async () => {
   for (const id of [1, 2, 3]) members.set(id, `127.0.0.1:${await freePort()}`);
   for (const id of [1, 2, 3]) running.set(id, await startMember(id));
-  client = new PdClient([...members.values()], systemClock, systemTimers);
+  client = new PdClient([...members.values()], systemClock, systemTimers, grpcDialer);
 });
 
 afterAll(async () => {
