@@ -8,7 +8,7 @@ import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 
 export const SIM_HELP = `Usage: raftshard sim [--seeds N] [--start S] [--steps K] [--nodes M] [--verbose]
-       raftshard sim --cluster [--seeds N] [--start S] [--stores M] [--verbose]
+       raftshard sim --cluster [--seeds N] [--start S] [--stores M] [--log LEVEL] [--verbose]
 
 Runs seeds S..S+N-1 of the deterministic Raft simulator: one Raft group of the
 store's own replicas (its Ready loop, apply and exactly-once records) over a
@@ -20,16 +20,22 @@ Safety is checked as every Ready is persisted; then the faults heal, every
 pending client operation must complete and the replicas' states must agree;
 finally the client history must be linearizable. The same seed replays bit for bit.
 
-With --cluster, the whole-cluster simulator instead: real store processes
-(the code \`raftshard store\` runs) over an in-memory network and disks and a
-simulated clock, clients retrying through the range leaders as the gateway
-does, and a nemesis that cuts stores off and crashes and restarts them; once
-healed every client must finish, and the history must be linearizable. Each
-seed prints a digest of its run: the same seed gives the same digest.
+With --cluster, the whole-cluster simulator instead: the processes of a
+cluster (three placement-driver members, stores, the gateway's router: the
+code \`raftshard pd\`, \`store\` and \`gateway\` run) over an in-memory
+network and disks and a simulated clock. Clients go through the router while
+a nemesis cuts processes off (also one way), pauses, crashes and restarts
+them, slows and fails their disks, and runs splits, moves, leader transfers,
+rebalance, a store that joins and one that dies for good. Once healed every
+client must finish, the history must be linearizable, and the range table
+must cover the keyspace with three voters per range. Each seed prints a
+digest of its run: the same seed gives the same digest.
 
 Options:
   --cluster     the whole-cluster simulator (see above)
-  --stores M    stores in a cluster run (default 3)
+  --stores M    stores at the start of a cluster run (default 3)
+  --log LEVEL   print the cluster's log lines (debug, info, warn), stamped
+                with simulated time in ms
   --seeds N     how many seeds (default 100)
   --start S     first seed (default 1)
   --steps K     ticks of the fault phase per seed (default 2000)
@@ -47,12 +53,13 @@ export const SIM_OPTIONS = {
   verbose: { type: 'boolean' },
   cluster: { type: 'boolean' },
   stores: { type: 'string' },
+  log: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export function simCommand({ values }: ParsedArgs<typeof SIM_OPTIONS>): Promise<number> {
   const seeds = intFlag(values, 'seeds', 100, 1);
   const start = intFlag(values, 'start', 1);
-  if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.verbose === true);
+  if (values.cluster === true) return clusterSeeds(seeds, start, intFlag(values, 'stores', 3, 3), values.verbose === true, values.log);
   const overrides: Partial<SimOptions> = {};
   if (values.steps !== undefined) (overrides as { steps: number }).steps = intFlag(values, 'steps', 2000, 1);
   if (values.nodes !== undefined) (overrides as { nodes: number }).nodes = intFlag(values, 'nodes', 3, 1);
@@ -80,14 +87,14 @@ async function groupSeeds(seeds: number, start: number, overrides: Partial<SimOp
   return failures > 0 ? 1 : 0;
 }
 
-async function clusterSeeds(seeds: number, start: number, stores: number, verbose: boolean): Promise<number> {
+async function clusterSeeds(seeds: number, start: number, stores: number, verbose: boolean, log: string | undefined): Promise<number> {
   let failures = 0;
   for (let i = 0; i < seeds; i++) {
     const seed = start + i;
-    const r = await runClusterSeed(seed, { stores });
+    const r = await runClusterSeed(seed, { stores, log });
     if (!r.ok) {
       failures++;
-      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}`);
+      console.log(`FAIL seed ${seed} (digest ${r.digest}): ${r.failure}\n  ${JSON.stringify(r.stats)}\n  replay: ${clusterReplayCommand(seed, stores)}`);
     } else if (verbose) {
       console.log(`ok seed ${seed} digest ${r.digest}: ${JSON.stringify(r.stats)}`);
     }

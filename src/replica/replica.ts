@@ -347,7 +347,8 @@ export class Replica {
    */
   tickQuiesce(): boolean {
     const s = this.raw.status();
-    if (s.role !== 'leader' || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
+    // A leadership transfer is abandoned after an election timeout of ticks: quiesced, it would never be.
+    if (s.role !== 'leader' || s.leadTransferee !== 0 || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
       this.idleTicks = 0;
       return false;
     }

@@ -1,50 +1,67 @@
 /**
- * The whole-cluster simulator, first stage: real `Store` processes (the same
- * code `raftshard store` runs: event loop, Raft, apply, exactly-once records,
- * snapshots, quiescence, liveness) over in-memory twins of every I/O: the
- * LoopbackNetwork, a MemoryEngine disk per store that survives its crashes,
- * and simulated time (SimScheduler). One seed drives everything, so a run
- * replays bit for bit; its digest says so.
+ * The whole-cluster simulator: the real processes of a cluster in one
+ * process, over in-memory twins of every I/O (the LoopbackNetwork for Raft
+ * frames, KV requests, placement-driver calls and snapshots; a CrashableDisk
+ * per process that survives its crashes; simulated time), all driven by one
+ * seed, so a run replays bit for bit (its digest says so).
  *
- * A run: clients do get/put/delete/cas on a few keys spread over several
- * ranges, through the range leaders with request ids and retries, as the
- * gateway does; a nemesis cuts stores off (both ways, or one link one way), heals them, crashes
- * stores (losing the process, keeping the disk) and restarts them, and pauses
- * stores (SIGSTOP: timers held while the clock runs on, what is sent to them
- * meanwhile delivered late, on resume) and resumes them, slows a store's disk
- * down for a while, and fails a store's fsync (the process exits, as the
- * store does on a failed write, and is restarted). Then
- * everything heals and every client must finish within a bound; a final read
- * of every key joins the history, which must be linearizable.
- *
- * Not yet simulated (the next stages of ISSUE 8 §4): the placement driver and
- * the gateway's router, splits and moves, message
- * duplication (the streams are TCP's: delayed and in order, lost only when cut).
+ * The processes are those `raftshard local` runs, wired as src/cli wires
+ * them: three placement-driver members (sim-processes.ts), stores that
+ * register and heartbeat, and the gateway's router with its PD client. The
+ * PD bootstraps the first range; the setup splits it; then clients do
+ * get/put/delete/cas through the router while the nemesis (cluster-nemesis.ts)
+ * cuts, pauses, crashes and slows processes, fails their fsyncs, and runs the
+ * operators: splits, moves, leader transfers, rebalance, a store that joins
+ * and a store that dies for good and is replaced. The PD splits ranges that
+ * grow on its own. Then everything heals, and the checks run:
+ *   - every client finishes within a bound (liveness);
+ *   - a final read of every key joins the history, which must be
+ *     linearizable: every acknowledged write is readable, and a write
+ *     answered UNAVAILABLE ("nothing was applied") must never show;
+ *   - the range table is contiguous and every range has its voters, each
+ *     hosting the range at the PD's epoch.
  */
 import { createHash } from 'node:crypto';
-import type { RangeDescriptor } from '../common/index.js';
-import { rangesFromSplits, replicaIdFor } from '../replica/index.js';
-import { SeededRng, silentLogger, SimScheduler } from '../runtime/index.js';
+import { OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import { KvRouter } from '../gateway/index.js';
+import { SeededRng, SimScheduler } from '../runtime/index.js';
 import type { Timers } from '../runtime/index.js';
-import { Store } from '../store/index.js';
-import { LoopbackNetwork } from '../transport/index.js';
+import { LoopbackNetwork, PdClient } from '../transport/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
 import type { HistoryOp } from './clients.js';
+import { ClusterNemesis } from './cluster-nemesis.js';
+import type { NemesisStats } from './cluster-nemesis.js';
+import { checkRangeTable } from './cluster-checks.js';
 import { checkHistory } from './history-check.js';
 import type { KvCommand, KvResult } from './kv-model.js';
-import { CrashableDisk, DiskFault } from './crashable-engine.js';
+import { SimProcesses } from './sim-processes.js';
+import type { LifeStats } from './sim-processes.js';
 
 export interface ClusterSimOptions {
   readonly seed: number;
+  /** Stores at the start; the nemesis may add one and retire one. */
   readonly stores: number;
   readonly clients: number;
   /** Virtual milliseconds of the fault phase. */
   readonly faultMs: number;
-  /** Virtual milliseconds allowed, once healed, for every client to finish. */
+  /** Virtual milliseconds allowed, once healed, for every client to finish and the range table to settle. */
   readonly livenessMs: number;
+  /** Log the processes' lines at this level, stamped with simulated time (undefined: silent). */
+  readonly log?: string;
 }
 
 export const DEFAULT_CLUSTER_SIM: Omit<ClusterSimOptions, 'seed'> = { stores: 3, clients: 4, faultMs: 20_000, livenessMs: 30_000 };
+
+export interface ClusterSimStats extends NemesisStats, LifeStats {
+  ops: number;
+  /** Writes whose outcome the router could not learn (504). */
+  unknown: number;
+  /** Operations answered "nothing was applied" (503). */
+  unavailable: number;
+  /** Ranges at the end. */
+  ranges: number;
+  events: number;
+}
 
 export interface ClusterSimResult {
   readonly seed: number;
@@ -52,273 +69,159 @@ export interface ClusterSimResult {
   readonly failure?: string;
   /** A hash of the client history and the number of scheduled events: equal for equal seeds. */
   readonly digest: string;
-  readonly stats: { ops: number; unknown: number; crashes: number; cuts: number; pauses: number; diskFaults: number; events: number };
+  readonly stats: ClusterSimStats;
 }
 
-const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
-const SPLITS = ['c', 'e'].map((k) => new TextEncoder().encode(k));
-const TICK_MS = 50;
-const ELECTION_TICK = 10;
-/** A client gives up on an operation after this long, as the gateway's deadline does; its outcome is then unknown. */
-const OP_DEADLINE_MS = 10_000;
-const ATTEMPT_MS = 2_000;
-/** Exactly-once records rotate often enough to be exercised, and no faster than a client retries (OP_DEADLINE_MS). */
-const DEDUP_ROTATE_MS = 15_000;
+export const SIM_KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'];
+const INITIAL_SPLITS = ['e', 'i'];
+/** How long the PD may take to bootstrap the cluster and the setup to split it. */
+const SETUP_MS = 30_000;
+/** The gateway's deadline per request: shorter than its default (10 s), so that outages outlast it and 503 / 504 answers are exercised. */
+const ROUTER_DEADLINE_MS = 3_000;
+const GATEWAY_ADDRESS = '10.0.2.1:8080';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-interface SimStore {
-  readonly id: number;
-  readonly address: string;
-  readonly disk: CrashableDisk;
-  store: Store | undefined;
-  timers: (Timers & { kill(): void; pause(): void; resume(): void }) | undefined;
-  cut: boolean;
-  /** SIGSTOP: its timers wait while the clock runs on; what is sent to it meanwhile is lost. */
-  paused: boolean;
-}
 
 export class ClusterSim {
   readonly time = new SimScheduler();
   private readonly rng: SeededRng;
-  private readonly nemesisRng: SeededRng;
   private readonly network: LoopbackNetwork;
   private readonly world: Timers;
-  private readonly stores = new Map<number, SimStore>();
-  private readonly peers = new Map<number, string>();
-  private readonly ranges: RangeDescriptor[];
+  private readonly procs: SimProcesses;
+  private readonly router: KvRouter;
   readonly history: HistoryOp[] = [];
-  private readonly leaderGuess = new Map<number, number>();
   private busy = 0;
   /** Invocation and response stamps of the history: unique and in real-time order. */
   private logical = 0;
   private stopClients = false;
-  private fatal: string | undefined;
-  /** The one-way cut in force, if any (from, to). */
-  private oneWay: [SimStore, SimStore] | undefined;
-  readonly stats = { ops: 0, unknown: 0, crashes: 0, cuts: 0, pauses: 0, diskFaults: 0, events: 0 };
+  readonly stats: ClusterSimStats = { ops: 0, unknown: 0, unavailable: 0, crashes: 0, cuts: 0, pauses: 0, diskFaults: 0, operators: 0, operatorsOk: 0, joins: 0, retired: 0, ranges: 0, events: 0 };
 
   constructor(readonly opts: ClusterSimOptions) {
     const root = new SeededRng(opts.seed);
     this.rng = root.fork();
-    this.nemesisRng = root.fork();
+    const nemesisRng = root.fork();
     this.world = this.time.scope();
     const wire = root.fork();
     // Mostly a few milliseconds on the wire, now and then a long stall.
-    this.network = new LoopbackNetwork(this.world, () => (wire.chance(0.005) ? 100 + wire.int(500) : 1 + wire.int(8)));
-    const ids = Array.from({ length: opts.stores }, (_, i) => i + 1);
-    for (const id of ids) {
-      const address = `10.0.0.${id}:7000`;
-      this.peers.set(id, address);
-      this.stores.set(id, { id, address, disk: new CrashableDisk(this.world, root.fork()), store: undefined, timers: undefined, cut: false, paused: false });
-    }
-    // Each range on three consecutive stores, so that with more stores the ranges spread.
-    this.ranges = rangesFromSplits(SPLITS, ids.slice(0, 3)).map((d, i) => ({
-      ...d,
-      replicas: [0, 1, 2].map((k) => {
-        const store = ids[(i + k) % ids.length];
-        return { store, replicaId: replicaIdFor(store, 1), role: 'voter' };
-      }),
-    }));
+    // Now and then a Raft frame comes twice or out of order.
+    const mishandle = (): 'duplicate' | 'reorder' | undefined => (wire.chance(0.002) ? 'duplicate' : wire.chance(0.002) ? 'reorder' : undefined);
+    this.network = new LoopbackNetwork(this.world, () => (wire.chance(0.005) ? 100 + wire.int(500) : 1 + wire.int(8)), mishandle);
+    this.procs = new SimProcesses(this.time, this.network, root.fork(), this.stats, opts.log);
+    const gatewayTimers = this.time.scope();
+    const dialer = this.network.dialerFrom(GATEWAY_ADDRESS);
+    this.router = new KvRouter(new PdClient(this.procs.pdAddresses, this.time, gatewayTimers, dialer), this.time, gatewayTimers, dialer, ROUTER_DEADLINE_MS);
+    this.nemesis = new ClusterNemesis(this.time, this.world, this.network, this.procs, nemesisRng, this.stats, opts.faultMs, SIM_KEYS);
   }
+
+  private readonly nemesis: ClusterNemesis;
 
   async run(): Promise<ClusterSimResult> {
     let failure: string | undefined;
     try {
-      for (const s of this.stores.values()) await this.start(s, true);
-      for (let c = 0; c < this.opts.clients; c++) void this.client(c);
-      this.nemesis();
-      await this.time.runUntil(this.opts.faultMs, () => this.fatal !== undefined);
-      failure = this.fatal ?? (await this.healAndFinish());
-      failure ??= this.fatal ?? checkHistory(this.history);
+      await this.procs.startCluster(this.opts.stores);
+      failure = await this.setup();
+      if (!failure) {
+        for (let c = 0; c < this.opts.clients; c++) void this.client(c);
+        this.nemesis.start();
+        await this.time.runUntil(this.time.monotonic() + this.opts.faultMs, () => this.procs.fatal !== undefined);
+        failure = this.procs.fatal ?? (await this.healAndFinish());
+        failure ??= this.procs.fatal ?? checkHistory(this.history);
+      }
     } catch (err) {
       failure = `t=${this.time.monotonic()} ms: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
     } finally {
-      for (const s of this.stores.values()) s.timers?.kill();
+      this.router.close();
+      this.procs.killAll();
     }
     this.stats.events = this.time.steps;
     return { seed: this.opts.seed, ok: failure === undefined, failure, digest: this.digest(), stats: this.stats };
   }
 
-  // ---- processes ----------------------------------------------------------------------
+  /**
+   * ISSUE 8 §3 in the simulator: after the setup, with no other fault, the
+   * leader of the range holding `key` is cut off (its process keeps running),
+   * and a write is sent through the router at once. Resolves with the
+   * milliseconds until that write succeeded: the router must notice, and the
+   * range elect a new leader, within a few seconds, not a whole attempt deadline.
+   */
+  async leaderCutOff(key = 'a'): Promise<number> {
+    try {
+      await this.procs.startCluster(this.opts.stores);
+      const failed = await this.setup();
+      if (failed) throw new Error(failed);
+      // Settle: leaders elected, the router's cache warm.
+      await this.within(2_000, this.router.send({ op: 'put', key: enc.encode(key), value: enc.encode('warm'), hasValue: true, requestId: 'warm' }));
+      const rangeId = this.router.locate(enc.encode(key))!.id;
+      const leader = [...this.procs.stores.values()].find((p) => p.store?.replicas.get(rangeId)?.isLeader());
+      if (!leader) throw new Error(`range ${rangeId} has no leader`);
+      this.procs.cutOff(leader);
+      const cutAt = this.time.monotonic();
+      const put = this.router.send({ op: 'put', key: enc.encode(key), value: enc.encode('after'), hasValue: true, requestId: 'after-cut' });
+      const done = await this.within(ROUTER_DEADLINE_MS * 3, put);
+      if (!done || done.value.error !== '') throw new Error(`the write after the cut failed: ${done ? done.value.error : 'no answer'}`);
+      return this.time.monotonic() - cutAt;
+    } finally {
+      this.router.close();
+      this.procs.killAll();
+    }
+  }
 
-  private async start(s: SimStore, first: boolean): Promise<void> {
-    const timers = this.time.scope();
-    s.timers = timers;
-    const store = await Store.open(
-      { id: s.id, dir: `sim-store-${s.id}`, listen: s.address, peers: this.peers, tickMs: TICK_MS, electionTick: ELECTION_TICK, dedupRotateMs: DEDUP_ROTATE_MS },
-      {
-        engine: s.disk.open(),
-        network: this.network.viewFrom(s.address),
-        clock: this.time,
-        timers,
-        rng: new SeededRng(this.rng.nextU32()),
-        logger: silentLogger,
-        // A failed fsync ends the process (it cannot know what is durable); its supervisor restarts it.
-        fatal: (err) => {
-          if (!(err instanceof DiskFault)) this.fatal = `store ${s.id}: the event loop failed: ${err instanceof Error ? err.message : String(err)}`;
-          else if (s.timers === timers) {
-            this.crash(s);
-            this.world.setTimeout(() => this.restart(s), 300 + this.nemesisRng.int(2_000));
-          }
-        },
-      },
+  /** Runs `work` in simulated time until it settles or `ms` pass; its value, or undefined when it did not settle. */
+  private async within<T>(ms: number, work: Promise<T>): Promise<{ value: T } | undefined> {
+    let out: { value: T } | undefined;
+    let failed: unknown;
+    let settled = false;
+    work.then(
+      (value) => ((out = { value }), (settled = true)),
+      (err: unknown) => ((failed = err), (settled = true)),
     );
-    s.store = store;
-    if (first) {
-      await store.claimDataDir();
-      for (const r of this.ranges) if (r.replicas.some((rep) => rep.store === s.id)) await store.createReplica(r, true);
-    }
+    await this.time.runUntil(this.time.monotonic() + ms, () => settled || this.procs.fatal !== undefined);
+    if (failed !== undefined) throw failed;
+    return out;
   }
 
-  /** kill -9: the process and its timers go, its disk stays as the last write left it. */
-  private crash(s: SimStore): void {
-    s.timers?.kill();
-    s.disk.crash();
-    this.network.crash(s.address);
-    // A dead process is not paused any more; its next incarnation starts running.
-    if (s.paused) {
-      s.paused = false;
-      this.network.hold(s.address, false);
-    }
-    s.store = undefined;
-    s.timers = undefined;
-    this.stats.crashes++;
-  }
-
-  // ---- nemesis --------------------------------------------------------------------------
-
-  private nemesis(): void {
-    const r = this.nemesisRng;
-    const act = () => {
-      if (this.time.monotonic() >= this.opts.faultMs) return;
-      const all = [...this.stores.values()];
-      const impaired = all.filter((s) => s.cut || s.paused || s.timers === undefined);
-      const healthy = all.filter((s) => !s.cut && !s.paused && s.timers !== undefined);
-      // A minority at a time, mostly, so that the run makes progress; now and then a majority, to see it recover.
-      const budget = Math.floor((all.length - 1) / 2) + (r.chance(0.1) ? 1 : 0);
-      // A healthy store to strike, while the budget allows.
-      const victim = () => (impaired.length < budget && healthy.length > 0 ? r.pick(healthy) : undefined);
-      switch (r.int(9)) {
-        case 7: {
-          // A slow disk for a while: every synced batch of the victim takes 20–300 ms.
-          const v = r.pick(all);
-          v.disk.slowWrites(() => 20 + r.int(280));
-          this.stats.diskFaults++;
-          this.world.setTimeout(() => v.disk.slowWrites(undefined), 500 + r.int(3_000));
-          break;
-        }
-        case 8: {
-          // An fsync error: the victim's next write fails, and the process exits (then restarts).
-          const v = victim();
-          if (v) {
-            v.disk.failNextWrite();
-            this.stats.diskFaults++;
+  /** The PD bootstraps the first range over the first stores; the setup splits it as an operator would. */
+  private async setup(): Promise<string | undefined> {
+    const splits = (async () => {
+      for (const key of INITIAL_SPLITS) {
+        for (;;) {
+          try {
+            await this.procs.admin('split', { key }, 5_000);
+            break;
+          } catch (err) {
+            // The cluster is still bootstrapping, or the PD is still electing: try again.
+            if (!(err instanceof UnavailableError || err instanceof OutcomeUnknownError || isRetryableSetupError(err))) throw err;
+            await new Promise<void>((r) => this.world.setTimeout(r, 500));
           }
-          break;
-        }
-        case 6: {
-          // One way only: the victim still hears the other store but is not heard by it.
-          const v = this.oneWay === undefined ? victim() : undefined;
-          const other = v && r.pick(all.filter((s) => s !== v));
-          if (v && other) {
-            this.oneWay = [v, other];
-            this.network.cutLink(v.address, other.address, true);
-            this.stats.cuts++;
-            this.world.setTimeout(() => {
-              this.network.cutLink(v.address, other.address, false);
-              this.oneWay = undefined;
-            }, 200 + r.int(3_000));
-          }
-          break;
-        }
-        case 0:
-        case 1: {
-          const v = victim();
-          if (v) this.cutOff(v);
-          break;
-        }
-        case 5: {
-          const v = victim();
-          if (v) {
-            this.pause(v);
-            this.world.setTimeout(() => this.resume(v), 200 + r.int(4_000));
-          }
-          break;
-        }
-        case 2: {
-          const v = victim();
-          if (v) {
-            this.crash(v);
-            this.world.setTimeout(() => this.restart(v), 300 + r.int(3_000));
-          }
-          break;
-        }
-        default: {
-          const cut = all.filter((s) => s.cut);
-          if (cut.length > 0) this.heal(r.pick(cut));
         }
       }
-      this.world.setTimeout(act, 200 + r.int(1_500));
-    };
-    this.world.setTimeout(act, 500 + r.int(1_000));
+      await this.router.refresh();
+    })();
+    const done = await this.within(SETUP_MS, splits);
+    if (this.procs.fatal) return this.procs.fatal;
+    return done ? undefined : `setup: the cluster was not bootstrapped and split within ${SETUP_MS} ms`;
   }
 
-  /** A supervisor restarting a crashed process (unless it already runs again). */
-  private restart(s: SimStore): void {
-    if (s.timers !== undefined) return;
-    this.start(s, false).catch((err: unknown) => (this.fatal = `store ${s.id} failed to restart: ${err instanceof Error ? err.message : String(err)}`));
-  }
-
-  private cutOff(s: SimStore): void {
-    s.cut = true;
-    this.network.cut(s.address, true);
-    this.stats.cuts++;
-  }
-
-  private heal(s: SimStore): void {
-    s.cut = false;
-    this.network.cut(s.address, false);
-  }
-
-  /** SIGSTOP: its timers stop while the clock runs on; what is sent to it waits in the network, as in socket buffers. */
-  private pause(s: SimStore): void {
-    s.paused = true;
-    s.timers!.pause();
-    this.network.hold(s.address, true);
-    this.stats.pauses++;
-  }
-
-  /** SIGCONT: it wakes to a late clock and to everything sent to it meanwhile. */
-  private resume(s: SimStore): void {
-    if (!s.paused) return;
-    s.paused = false;
-    s.timers?.resume();
-    this.network.hold(s.address, false);
-  }
-
-  /** Heals every fault, waits for the clients, and reads every key once more. */
+  /** Heals every fault, waits for the clients, reads every key once more, and checks the range table. */
   private async healAndFinish(): Promise<string | undefined> {
-    if (this.oneWay) this.network.cutLink(this.oneWay[0].address, this.oneWay[1].address, false);
-    for (const s of this.stores.values()) {
-      if (s.cut) this.heal(s);
-      this.resume(s);
-      s.disk.heal();
-      if (s.timers === undefined) await this.start(s, false);
-    }
+    this.nemesis.stop();
+    await this.procs.healAll();
     this.stopClients = true;
     const deadline = this.time.monotonic() + this.opts.livenessMs;
-    await this.time.runUntil(deadline, () => this.busy === 0 || this.fatal !== undefined);
-    if (this.fatal) return this.fatal;
+    await this.time.runUntil(deadline, () => this.busy === 0 || this.procs.fatal !== undefined);
+    if (this.procs.fatal) return this.procs.fatal;
     if (this.busy > 0) return `liveness: ${this.busy} clients still busy ${this.opts.livenessMs} ms after healing`;
-    const finals = KEYS.map((key) => this.perform(-1, { op: 'get', key }));
-    let all = false;
-    void Promise.all(finals).then(() => (all = true));
-    await this.time.runUntil(this.time.monotonic() + this.opts.livenessMs, () => all || this.fatal !== undefined);
-    if (!all) return `liveness: the final reads did not finish within ${this.opts.livenessMs} ms`;
-    const lost = this.history.filter((h) => h.clientId === -1 && h.output === undefined);
-    if (lost.length > 0) return `liveness: a final read gave no answer (${lost.map((h) => h.input.key).join(', ')})`;
-    return undefined;
+    const finals = this.within(
+      this.opts.livenessMs,
+      Promise.all(SIM_KEYS.map((key) => this.perform(-1, { op: 'get', key }))),
+    );
+    if (!(await finals)) return `liveness: the final reads did not finish within ${this.opts.livenessMs} ms`;
+    const lost = SIM_KEYS.filter((key) => !this.history.some((h) => h.clientId === -1 && h.input.key === key && h.output !== undefined));
+    if (lost.length > 0) return `liveness: a final read gave no answer (${lost.join(', ')})`;
+    const table = await this.within(this.opts.livenessMs, checkRangeTable(this.procs, this.time, this.world, this.opts.livenessMs));
+    if (!table) return `liveness: the range table check did not finish within ${this.opts.livenessMs} ms`;
+    this.stats.ranges = table.value.ranges;
+    return table.value.problem;
   }
 
   // ---- clients --------------------------------------------------------------------------
@@ -329,10 +232,10 @@ export class ClusterSim {
 
   private async client(index: number): Promise<void> {
     const r = this.rng.fork();
-    while (!this.stopClients && this.fatal === undefined) {
+    while (!this.stopClients && this.procs.fatal === undefined) {
       await this.sleep(r.int(100));
       if (this.stopClients) break;
-      const key = r.pick(KEYS);
+      const key = r.pick(SIM_KEYS);
       const value = `${index}.${this.stats.ops}`;
       const n = r.int(10);
       const input: KvCommand = n < 4 ? { op: 'get', key } : n < 7 ? { op: 'put', key, value } : n < 8 ? { op: 'delete', key } : { op: 'cas', key, expect: r.chance(0.5) ? null : `${r.int(4)}.${r.int(40)}`, value: r.chance(0.2) ? null : value };
@@ -342,46 +245,37 @@ export class ClusterSim {
     }
   }
 
-  /** One operation, retried across stores with one request id until it answers or its deadline passes. */
+  /**
+   * One operation through the gateway's router, as an HTTP request would run
+   * it. An answer joins the history; a write whose outcome is unknown (504)
+   * stays in it, open; one answered "nothing was applied" (503) leaves it,
+   * so that if it did apply after all, the history cannot be explained.
+   */
   private async perform(clientId: number, input: KvCommand): Promise<void> {
     const op: HistoryOp = { clientId, input, output: undefined, call: ++this.logical, ret: Number.POSITIVE_INFINITY };
     this.history.push(op);
     this.stats.ops++;
-    const requestId = `c${clientId}-${this.stats.ops}`;
-    const range = this.ranges.find((d) => key(input) >= dec.decode(d.start) && (d.end.byteLength === 0 || key(input) < dec.decode(d.end)))!;
-    const deadline = this.time.monotonic() + OP_DEADLINE_MS;
-    for (let attempt = 0; this.time.monotonic() < deadline; attempt++) {
-      const stores = range.replicas.map((rep) => rep.store);
-      const store = this.leaderGuess.get(range.id) ?? stores[attempt % stores.length];
-      const res = await this.send(this.peers.get(store)!, request(input, range, requestId, attempt > 0));
-      if (res && (res.error === '' || res.error === 'CONFLICT')) {
-        this.leaderGuess.set(range.id, store);
+    try {
+      const res = await this.router.send(request(input, `c${clientId}-${this.stats.ops}`));
+      if (res.error === '' || (input.op === 'cas' && res.error === 'CONFLICT')) {
         op.output = result(input, res);
         op.ret = ++this.logical;
         return;
       }
-      if (res?.error === 'BAD_REQUEST') throw new Error(`store ${store} refused ${JSON.stringify(input)}: ${res.message}`);
-      if (res?.error === 'NOT_LEADER' && res.leaderStore !== 0 && res.leaderStore !== store) this.leaderGuess.set(range.id, res.leaderStore);
-      else {
-        this.leaderGuess.delete(range.id);
-        await this.sleep(20 + attempt * 10);
-      }
+      if (res.error === 'BAD_REQUEST') throw new Error(`the router's request for ${JSON.stringify(input)} was refused: ${res.message}`);
+      // Any other answer is a 503 at the gateway: nothing was applied.
+      this.withdraw(op);
+    } catch (err) {
+      if (err instanceof OutcomeUnknownError) this.stats.unknown++;
+      else if (err instanceof UnavailableError) this.withdraw(op);
+      else this.procs.fatal ??= `client ${clientId}: ${err instanceof Error ? err.message : String(err)}`;
     }
-    this.stats.unknown++;
   }
 
-  /** The store's answer, or undefined when the attempt failed or timed out. */
-  private send(address: string, req: WireKvRequest): Promise<WireKvResponse | undefined> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (res: WireKvResponse | undefined) => {
-        if (done) return;
-        done = true;
-        resolve(res);
-      };
-      this.world.setTimeout(() => finish(undefined), ATTEMPT_MS);
-      this.network.kv(address, req).then(finish, () => finish(undefined));
-    });
+  /** An operation that certainly did not happen: it leaves the history. */
+  private withdraw(op: HistoryOp): void {
+    this.stats.unavailable++;
+    this.history.splice(this.history.indexOf(op), 1);
   }
 
   private digest(): string {
@@ -392,20 +286,32 @@ export class ClusterSim {
   }
 }
 
-const key = (input: KvCommand): string => input.key;
+/** Errors the PD answers while it bootstraps (no range holds the key yet). */
+function isRetryableSetupError(err: unknown): boolean {
+  return err instanceof Error && 'code' in err && (err.code === 'NOT_FOUND' || err.code === 'UNAVAILABLE');
+}
 
-function request(input: KvCommand, range: RangeDescriptor, requestId: string, retry: boolean): WireKvRequest {
-  const empty = new Uint8Array(0);
-  const base: WireKvRequest = { requestId: '', rangeId: range.id, epoch: range.epoch, op: input.op, key: enc.encode(input.key), value: empty, hasValue: false, expect: empty, hasExpect: false, end: empty, limit: 0, retry };
+type RouterRequest = Partial<WireKvRequest> & { op: string; key: Uint8Array };
+
+function request(input: KvCommand, requestId: string): RouterRequest {
+  const key = enc.encode(input.key);
   switch (input.op) {
     case 'get':
-      return base;
+      return { op: 'get', key };
     case 'put':
-      return { ...base, requestId, value: enc.encode(input.value), hasValue: true };
+      return { op: 'put', key, value: enc.encode(input.value), hasValue: true, requestId };
     case 'delete':
-      return { ...base, requestId };
+      return { op: 'delete', key, requestId };
     case 'cas':
-      return { ...base, requestId, value: input.value === null ? empty : enc.encode(input.value), hasValue: input.value !== null, expect: input.expect === null ? empty : enc.encode(input.expect), hasExpect: input.expect !== null };
+      return {
+        op: 'cas',
+        key,
+        requestId,
+        hasExpect: input.expect !== null,
+        expect: input.expect === null ? undefined : enc.encode(input.expect),
+        hasValue: input.value !== null,
+        value: input.value === null ? undefined : enc.encode(input.value),
+      };
   }
 }
 

@@ -9,3 +9,4 @@ export type { StoreConfig, StoreDeps } from './store.js';
 export { handleKv } from './kv-service.js';
 export { leaderStats } from './range-admin.js';
 export { StoreHeartbeat } from './pd-heartbeat.js';
+export { storePdRangeHost } from './pd-range-host.js';

@@ -12,6 +12,8 @@ export { BatchingKvClient } from './batching-client.js';
 export type { RaftStream } from './grpc.js';
 export { RaftTransport } from './raft-transport.js';
 export { grpcStoreNetwork } from './store-network.js';
+export { grpcDialer } from './dialer.js';
+export type { Dialer, KvCalls, PdMemberCalls, StoreCalls } from './dialer.js';
 export type { StoreListener, StoreNetwork } from './store-network.js';
 export { LoopbackNetwork } from './loopback-network.js';
 export type { TransportStats } from './raft-transport.js';
