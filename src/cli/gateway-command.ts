@@ -5,7 +5,7 @@ import { buildApp, DEFAULT_LIMITS, KvRouter } from '../gateway/index.js';
 import { createLogger, processRegistry, systemClock, systemTimers } from '../runtime/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { splitHostPort } from './metrics-server.js';
-import { PdClient } from '../transport/index.js';
+import { grpcDialer, PdClient } from '../transport/index.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
 
 export const GATEWAY_HELP = `Usage: raftshard gateway --pd ADDR[,ADDR...] [--listen HOST:PORT] [--config FILE]
@@ -30,7 +30,7 @@ export async function gatewayCommand({ values }: ParsedArgs<typeof GATEWAY_COMMA
   const [host, port] = splitHostPort(listen);
   const logger = createLogger('gateway');
   exitWithParent();
-  const router = new KvRouter(new PdClient(pdFlag.split(',').filter(Boolean), systemClock, systemTimers), systemClock, systemTimers);
+  const router = new KvRouter(new PdClient(pdFlag.split(',').filter(Boolean), systemClock, systemTimers, grpcDialer), systemClock, systemTimers, grpcDialer);
   await router.refresh().catch((err: Error) => logger.warn({ err: err.message }, 'placement driver not reachable yet'));
   const { app } = buildApp(router, DEFAULT_LIMITS, processRegistry());
   await app.listen({ host, port });

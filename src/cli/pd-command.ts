@@ -4,21 +4,19 @@
  * service); the three members bootstrap the same group on first start.
  */
 import { readFileSync } from 'node:fs';
-import { DbError, UnavailableError } from '../common/index.js';
-import { DEFAULT_PD_CONFIG, PD_RANGE_ID, PlacementDriver, StorePdGroup } from '../pd/index.js';
+import { DbError } from '../common/index.js';
+import { DEFAULT_PD_CONFIG, deferredPdHandlers, PD_RANGE_ID, PlacementDriver, StorePdGroup } from '../pd/index.js';
 import type { PdConfig } from '../pd/index.js';
 import { rangesFromSplits } from '../replica/index.js';
 import { Registry } from 'prom-client';
 import { createLogger, processRegistry, SeededRng, systemClock, systemRng, systemTimers } from '../runtime/index.js';
-import { Store } from '../store/index.js';
-import type { PdHandlers } from '../transport/index.js';
-import { grpcStoreNetwork, PdMemberClient } from '../transport/index.js';
+import { Store, storePdRangeHost } from '../store/index.js';
+import { grpcDialer, grpcStoreNetwork } from '../transport/index.js';
 import { LevelEngine } from '../storage/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
 import { serveMetrics } from './metrics-server.js';
-import { storePdRangeHost } from './pd-range-host.js';
 import { parsePeers } from './store-command.js';
 
 export const PD_HELP = `Usage: raftshard pd --id N --peers ID=HOST:PORT,... [--dir DIR] [--listen HOST:PORT]
@@ -74,8 +72,6 @@ interface PdFileConfig {
   gcIntervalMs?: number;
 }
 
-const METHODS: (keyof PdHandlers)[] = ['RegisterStore', 'StoreHeartbeat', 'Tso', 'AllocId', 'GetRanges', 'GetStores', 'GetMembers', 'Admin'];
-
 export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Promise<void> {
   const file: PdFileConfig = values.config !== undefined ? (JSON.parse(readFileSync(values.config, 'utf8')) as PdFileConfig) : {};
   const id = intFlag(values, 'id', 0, 1);
@@ -97,10 +93,7 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   const logger = createLogger(`pd-${id}`);
   exitWithParent();
   let pd: PlacementDriver | undefined;
-  // The service is registered before the store listens; calls that arrive before the PD exists fail and are retried.
-  const handlers = Object.fromEntries(
-    METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new UnavailableError('placement driver starting')))]),
-  ) as unknown as PdHandlers;
+  const handlers = deferredPdHandlers(() => pd);
   const dir = values.dir ?? file.dir ?? `./data/pd-${id}`;
   const store = await Store.open(
     { id, dir, listen: values.listen ?? members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
@@ -111,7 +104,7 @@ export async function pdCommand({ values }: ParsedArgs<typeof PD_OPTIONS>): Prom
   // Every member creates the same group; on later starts this is a no-op.
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
   const group = new StorePdGroup(storePdRangeHost(store), id);
-  pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger }, (address) => new PdMemberClient(address));
+  pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger, dialer: grpcDialer });
   const metricsAddr = values.metrics ?? file.metrics;
   // The PD member's own store (hosting the PD group) and the placement driver: one registry each.
   const metrics = metricsAddr ? await serveMetrics(metricsAddr, Registry.merge([processRegistry(), store.metrics.registry, pd.metrics.registry])) : undefined;

@@ -11,7 +11,7 @@ import type { OptionSpec, ParsedArgs } from './args.js';
 import { intFlag } from './args.js';
 import { serveMetrics } from './metrics-server.js';
 import { announceReady, exitWithParent } from './exit-with-parent.js';
-import { grpcStoreNetwork, PdClient } from '../transport/index.js';
+import { grpcDialer, grpcStoreNetwork, PdClient } from '../transport/index.js';
 import { LevelEngine } from '../storage/index.js';
 import { resolveStoreId } from './store-id.js';
 
@@ -77,7 +77,7 @@ export function parsePeers(list: string): Map<number, string> {
 export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>): Promise<void> {
   const file: StoreFileConfig = values.config !== undefined ? (JSON.parse(readFileSync(values.config, 'utf8')) as StoreFileConfig) : {};
   const pdAddresses = (values.pd ?? file.pd ?? '').split(',').filter(Boolean);
-  const pd = pdAddresses.length > 0 ? new PdClient(pdAddresses, systemClock, systemTimers) : undefined;
+  const pd = pdAddresses.length > 0 ? new PdClient(pdAddresses, systemClock, systemTimers, grpcDialer) : undefined;
   const listen = values.listen ?? file.listen ?? '127.0.0.1:7101';
   const advertise = values.advertise ?? file.advertise ?? listen;
   const flagId = intFlag(values, 'id', 0, 1);

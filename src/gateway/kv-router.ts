@@ -9,8 +9,8 @@
 import { KeyNotInRangeError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { WireKvRequest, WireKvResponse } from '../transport/index.js';
-import { BatchingKvClient, isNewer, overlaps, StoreClient } from '../transport/index.js';
-import type { PdClient } from '../transport/index.js';
+import { isNewer, overlaps } from '../transport/index.js';
+import type { Dialer, KvCalls, PdClient } from '../transport/index.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 type Request = Partial<WireKvRequest> & { op: string; key: Uint8Array };
@@ -34,7 +34,7 @@ const ROUTING_ERRORS: ReadonlySet<string> = new Set(['NOT_LEADER', 'UNAVAILABLE'
 const EMPTY = new Uint8Array(0);
 
 export class KvRouter {
-  private readonly clients = new Map<number, BatchingKvClient>();
+  private readonly clients = new Map<number, KvCalls>();
   /** Ranges in key order. */
   ranges: RangeDescriptor[] = [];
   private readonly leaders = new Map<number, number>();
@@ -55,16 +55,18 @@ export class KvRouter {
     readonly pd: PdClient,
     readonly clock: Clock,
     readonly timers: Timers,
+    /** How stores are reached (gRPC, or the simulator's network). */
+    private readonly dialer: Dialer,
     private readonly deadlineMs = 10_000,
     /** How long an attempt may be out before the range's other replicas are asked who leads. */
     private readonly hedgeMs = 250,
   ) {}
 
-  private client(store: number): BatchingKvClient | undefined {
+  private client(store: number): KvCalls | undefined {
     const address = this.stores.get(store);
     if (!address) return undefined;
     let c = this.clients.get(store);
-    if (!c) this.clients.set(store, (c = new BatchingKvClient(address, this.timers)));
+    if (!c) this.clients.set(store, (c = this.dialer.kvStream(address)));
     return c;
   }
 
@@ -105,7 +107,7 @@ export class KvRouter {
     const out = new Map<number, number>();
     await Promise.all(
       [...this.stores.values()].map(async (address) => {
-        const c = new StoreClient(address, this.clock);
+        const c = this.dialer.store(address);
         try {
           for (const s of (await c.ranges(2_000)).ranges) if (s.leaderStore !== 0) out.set(s.range.id, s.leaderStore);
         } catch {

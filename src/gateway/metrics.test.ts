@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Counter, Registry } from 'prom-client';
 import type { Clock } from '../runtime/index.js';
 import { systemTimers } from '../runtime/index.js';
-import { PdClient } from '../transport/index.js';
+import { grpcDialer, PdClient } from '../transport/index.js';
 import { buildApp, DEFAULT_LIMITS, KvRouter } from './index.js';
 
 /** A clock that moves 2 ms on every reading: each request takes 2 ms (0.001 < 0.002 <= 0.0025). */
@@ -26,7 +26,7 @@ afterEach(async () => {
 function gateway(processMetrics?: Registry) {
   const clock = steppingClock();
   // Nothing listens there: no request below reaches the placement driver or a store.
-  const router = new KvRouter(new PdClient(['127.0.0.1:1'], clock, systemTimers), clock, systemTimers);
+  const router = new KvRouter(new PdClient(['127.0.0.1:1'], clock, systemTimers, grpcDialer), clock, systemTimers, grpcDialer);
   const built = buildApp(router, DEFAULT_LIMITS, processMetrics);
   close = async () => {
     await built.app.close();

@@ -4,7 +4,6 @@
  * records in the group that the cluster exists.
  */
 import { rangesFromSplits } from '../replica/index.js';
-import { StoreClient } from '../transport/index.js';
 import type { PdDeps } from './config.js';
 import type { PdGroup } from './group.js';
 import type { LeaderTerm } from './leadership.js';
@@ -21,7 +20,7 @@ export async function bootstrapCluster(l: LeaderTerm, replicas: number, group: P
   await l.saveRange(desc);
   for (const rep of desc.replicas) {
     const store = l.state.stores.get(rep.store)!;
-    const c = new StoreClient(store.address, deps.clock);
+    const c = deps.dialer.store(store.address);
     try {
       await c.createReplica(desc, true, 5_000);
     } finally {

@@ -3,6 +3,7 @@
  * src/cli) and the runtime it is given.
  */
 import type { Clock, Logger, Timers } from '../runtime/index.js';
+import type { Dialer } from '../transport/index.js';
 
 export interface PdConfig {
   /** Every PD member's id and gRPC address. */
@@ -31,4 +32,6 @@ export interface PdDeps {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly logger: Logger;
+  /** How the PD reaches stores and the other members (gRPC, or the simulator's network). */
+  readonly dialer: Dialer;
 }

@@ -7,6 +7,7 @@
  * touches user data.
  */
 export { PlacementDriver } from './placement-driver.js';
+export { deferredPdHandlers } from './deferred-handlers.js';
 export { DEFAULT_PD_CONFIG } from './config.js';
 export type { PdConfig, PdDeps } from './config.js';
 export type { PdGroup } from './group.js';

@@ -82,7 +82,7 @@ export class Leadership {
   private async load(term: number): Promise<LeaderTerm> {
     this.current?.operators.close();
     this.current = undefined;
-    const { clock, timers, logger } = this.deps;
+    const { clock, timers, logger, dialer } = this.deps;
     const state = new ClusterState(this.cfg.downAfterMs, clock.monotonic());
     for (const [, v] of await this.group.scan(STORES_PREFIX)) {
       const s = JSON.parse(v) as { id: number; address: string; retire?: StoreRetirement };
@@ -126,6 +126,7 @@ export class Leadership {
         clock,
         timers,
         logger,
+        dialer,
         allocId: async () => Number(await ids.take(1)),
         stillLeader: () => this.group.isLeader() && this.group.term() === term,
         saveRange,

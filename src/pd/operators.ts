@@ -12,18 +12,23 @@
 import { BadRequestError, DbError, isRetryable, NotFoundError, UnavailableError } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
 import { replicaIdFor } from '../replica/index.js';
-import { fromWireError, StoreClient } from '../transport/index.js';
+import { fromWireError } from '../transport/index.js';
+import type { Dialer, StoreCalls } from '../transport/index.js';
 import type { ClusterState, RangeState } from './cluster-state.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 const STEP_DEADLINE_MS = 30_000;
 const TRANSFER_DEADLINE_MS = 15_000;
+/** How long a learner may take to catch up (the store's own limit), and how long one promote call waits for it. */
+const CATCH_UP_DEADLINE_MS = 60_000;
+const PROMOTE_CALL_MS = 10_000;
 
 export interface OperatorDeps {
   readonly state: ClusterState;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly logger: Logger;
+  readonly dialer: Dialer;
   allocId(): Promise<number>;
   /** Whether this PD member still leads in the term the operator started in. */
   stillLeader(): boolean;
@@ -32,15 +37,15 @@ export interface OperatorDeps {
 }
 
 export class Operators {
-  private readonly clients = new Map<string, StoreClient>();
+  private readonly clients = new Map<string, StoreCalls>();
 
   constructor(private readonly deps: OperatorDeps) {}
 
-  private client(store: number): StoreClient {
+  private client(store: number): StoreCalls {
     const s = this.deps.state.stores.get(store);
     if (!s) throw new NotFoundError(`store ${store} is not registered`);
     let c = this.clients.get(s.address);
-    if (!c) this.clients.set(s.address, (c = new StoreClient(s.address, this.deps.clock)));
+    if (!c) this.clients.set(s.address, (c = this.deps.dialer.store(s.address)));
     return c;
   }
 
@@ -50,6 +55,11 @@ export class Operators {
     return r;
   }
 
+  private assertUp(rangeId: number, store: number): void {
+    const s = this.deps.state.stores.get(store);
+    if (s && this.deps.state.liveness(s, this.deps.clock.monotonic()) === 'down') throw new UnavailableError(`range ${rangeId}: store ${store} is down`);
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((res) => this.deps.timers.setTimeout(res, ms));
   }
@@ -57,14 +67,18 @@ export class Operators {
   /**
    * Runs `step` on the range's leader: the reported one first, then the other
    * replicas, following NOT_LEADER hints, until it succeeds or the deadline.
-   * The step gets the freshest descriptor the leader holds.
+   * The step gets the freshest descriptor the leader holds. A step that
+   * needs the store `target` gives up as soon as that store is down: an
+   * operator waiting on a dead store would hold the operator queue, and with
+   * it the repairs that dead store calls for.
    */
-  private async onLeader<T>(rangeId: number, step: (client: StoreClient, desc: RangeDescriptor) => Promise<T>, deadlineMs = STEP_DEADLINE_MS): Promise<T> {
+  private async onLeader<T>(rangeId: number, step: (client: StoreCalls, desc: RangeDescriptor) => Promise<T>, deadlineMs = STEP_DEADLINE_MS, target?: number): Promise<T> {
     const deadline = this.deps.clock.monotonic() + deadlineMs;
     let lastError = '';
     for (let attempt = 0; ; attempt++) {
       // A deposed PD leader must not keep driving changes next to the new one's.
       if (!this.deps.stillLeader()) throw new UnavailableError('no longer the placement driver leader');
+      if (target !== undefined) this.assertUp(rangeId, target);
       const r = this.range(rangeId);
       const stores = r.desc.replicas.map((rep) => rep.store);
       const store = r.leader !== 0 && attempt % 2 === 0 ? r.leader : stores[attempt % stores.length];
@@ -125,11 +139,13 @@ export class Operators {
       const learner = { store: to, replicaId: replicaIdFor(to, desc.epoch.confVer + 1), role: 'learner' };
       return this.client(to).createReplica(present ? desc : { ...desc, replicas: [...desc.replicas, learner] }, false);
     };
-    await this.onLeader(rangeId, (_c, desc) => ensureTarget(desc));
-    const withLearner = await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'add_learner', store: to })));
+    await this.onLeader(rangeId, (_c, desc) => ensureTarget(desc), STEP_DEADLINE_MS, to);
+    const withLearner = await this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'add_learner', store: to }), STEP_DEADLINE_MS, to));
     // Again with the applied descriptor: if the leader changed in between, the learner's id may differ.
     await ensureTarget(withLearner);
-    return this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'promote', store: to })));
+    // The leader promotes once the learner caught up; asked again meanwhile, it waits again. A short
+    // deadline per call lets this loop notice a learner whose store died, rather than wait the catch-up out.
+    return this.saveFrom(await this.onLeader(rangeId, (c, desc) => c.changeReplicas({ rangeId: rangeId, epoch: desc.epoch, kind: 'promote', store: to }, PROMOTE_CALL_MS), CATCH_UP_DEADLINE_MS, to));
   }
 
   /** Removes the replica on `from`, first handing the leadership to `heir` (or another voter) if `from` leads. */

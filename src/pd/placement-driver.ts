@@ -4,7 +4,7 @@
  * that is done, then runs one scheduling round; operators, from the scheduler
  * or from admin commands, run one at a time.
  */
-import type { PdHandlers, PdMemberClient } from '../transport/index.js';
+import type { PdHandlers } from '../transport/index.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { gcRound } from './gc.js';
 import type { PdConfig, PdDeps } from './config.js';
@@ -32,12 +32,11 @@ export class PlacementDriver {
     private readonly cfg: PdConfig,
     private readonly group: PdGroup,
     private readonly deps: PdDeps,
-    memberClient: (address: string) => PdMemberClient,
   ) {
     this.timer = deps.timers.setInterval(() => void this.background(), cfg.scheduleMs);
     this.metrics = new PdMetrics(group);
     this.leadership = new Leadership(cfg, group, deps);
-    this.service = new PdService({ ...deps, cfg, group, leadership: this.leadership, metrics: this.metrics, memberClient, exclusive: (fn) => this.exclusive(fn) });
+    this.service = new PdService({ ...deps, cfg, group, leadership: this.leadership, metrics: this.metrics, exclusive: (fn) => this.exclusive(fn) });
     this.handlers = this.service.handlers;
   }
 

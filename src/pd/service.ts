@@ -6,8 +6,8 @@
  */
 import { DbError, logicalOf, physicalOf } from '../common/index.js';
 import { secondsSince } from '../runtime/index.js';
-import type { PdHandlers, PdMemberClient, WireRangeStat, WireStoreInfo } from '../transport/index.js';
-import { isNewer, overlaps, StoreClient } from '../transport/index.js';
+import type { PdHandlers, PdMemberCalls, WireRangeStat, WireStoreInfo } from '../transport/index.js';
+import { isNewer, overlaps } from '../transport/index.js';
 import { parseAdminBody, runAdmin } from './admin.js';
 import { gcRound, safePoint, safePointJson } from './gc.js';
 import type { StoreState } from './cluster-state.js';
@@ -22,7 +22,6 @@ export interface PdServiceDeps extends PdDeps {
   readonly group: PdGroup;
   readonly leadership: Leadership;
   readonly metrics: PdMetrics;
-  memberClient(address: string): PdMemberClient;
   /** Runs an operator once no other is running (the scheduler's operators take turns with admin commands). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -31,7 +30,7 @@ export class PdService {
   private regQueue: Promise<unknown> = Promise.resolve();
   /** "store/range" pairs being given a missing replica. */
   private readonly recreating = new Set<string>();
-  private readonly memberClients = new Map<number, PdMemberClient>();
+  private readonly memberClients = new Map<number, PdMemberCalls>();
 
   constructor(private readonly d: PdServiceDeps) {}
 
@@ -167,7 +166,7 @@ export class PdService {
       if (this.recreating.has(key)) continue;
       this.recreating.add(key);
       this.d.logger.warn({ store: store.id, range: r.desc.id }, 'store lacks a replica it is listed for; creating it');
-      const c = new StoreClient(store.address, this.d.clock);
+      const c = this.d.dialer.store(store.address);
       c.createReplica(r.desc, false, 5_000)
         .catch((err: Error) => this.d.logger.warn({ store: store.id, range: r.desc.id, err: err.message }, 'could not recreate replica'))
         .finally(() => {
@@ -179,7 +178,7 @@ export class PdService {
 
   private client(id: number, address: string) {
     let c = this.memberClients.get(id);
-    if (!c) this.memberClients.set(id, (c = this.d.memberClient(address)));
+    if (!c) this.memberClients.set(id, (c = this.d.dialer.pdMember(address)));
     return c;
   }
 

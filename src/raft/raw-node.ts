@@ -22,6 +22,8 @@ export interface Status {
   readonly conf: ConfState;
   /** Leader only: each member's match index. */
   readonly progress: ReadonlyMap<NodeId, { match: LogIndex; next: LogIndex; state: string }>;
+  /** Leader only: the node leadership is being handed to (0: none). */
+  readonly leadTransferee: NodeId;
 }
 
 export class RawNode {
@@ -188,6 +190,7 @@ export class RawNode {
       lastIndex: r.log.lastIndex(),
       conf: r.conf.current(),
       progress,
+      leadTransferee: r.leadTransferee,
     };
   }
 

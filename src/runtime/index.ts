@@ -7,6 +7,6 @@ export { SeededRng, systemRng } from './rng.js';
 export { isoTime, systemClock, systemTimers } from './clock.js';
 export type { Clock, Timers } from './clock.js';
 export { SimScheduler } from './sim-time.js';
-export { createLogger, silentLogger } from './logger.js';
+export { createLogger, silentLogger, simulatedLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, processRegistry, secondsSince } from './metrics.js';

@@ -7,6 +7,7 @@
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { Clock } from './clock.js';
 
 export type { Logger };
 
@@ -19,6 +20,11 @@ function destination(terminal: boolean): DestinationStream {
   // In-process and synchronous: a terminal is slow anyway, and a fatal line just before process.exit must not be lost.
   if (terminal) return pretty({ destination: 2, sync: true, colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' });
   return pino.destination({ dest: 2, sync: false });
+}
+
+/** A logger for one process of the simulator: each line carries the simulated time `t` (ms), not the wall clock. */
+export function simulatedLogger(name: string, level: string, clock: Clock): Logger {
+  return pino({ name, level, base: undefined, timestamp: false, mixin: () => ({ t: clock.monotonic() }) }, destination(process.stderr.isTTY === true));
 }
 
 /** A logger that drops everything (tests). */

@@ -38,7 +38,7 @@ export class SafetyChecker {
    * Entries the leader compacted are covered by its snapshot.
    */
   checkLeaderCompleteness(node: SimNode): void {
-    const disk = node.disk;
+    const disk = node.log!;
     if (disk.lastIndex() < this.maxCommitted && node.raw!.status().lastIndex < this.maxCommitted) {
       throw new SafetyViolation(`Leader Completeness: leader ${node.id} log ends at ${node.raw!.status().lastIndex}, committed ${this.maxCommitted}`);
     }
@@ -70,16 +70,17 @@ export class SafetyChecker {
    * identical and so are their predecessors' terms.
    */
   persisted(node: SimNode, entries: readonly Entry[], others: Iterable<SimNode>): void {
+    const log = node.log!;
     for (const other of others) {
-      if (other === node) continue;
-      const od = other.disk;
+      const od = other.log;
+      if (other === node || !od) continue;
       for (const e of entries) {
         if (od.term(e.index) !== e.term) continue;
         const oe = od.entries(e.index, e.index + 1, Infinity)?.[0];
         if (oe && (oe.type !== e.type || !sameBytes(oe.data, e.data))) {
           throw new SafetyViolation(`Log Matching: nodes ${node.id} and ${other.id} differ at ${e.index} term ${e.term}`);
         }
-        const a = node.disk.term(e.index - 1);
+        const a = log.term(e.index - 1);
         const b = od.term(e.index - 1);
         if (a !== undefined && b !== undefined && a !== b) {
           throw new SafetyViolation(`Log Matching: nodes ${node.id} and ${other.id} agree at ${e.index} but differ at ${e.index - 1} (${a} vs ${b})`);

@@ -1,13 +1,27 @@
 /**
  * Simulated clients: each runs one operation at a time against the cluster,
- * retrying on timeouts and wrong leaders with the same session sequence number
- * (so a write applies at most once), and records a history for the
- * linearizability checker.
+ * as the gateway does against a range: writes are `/kv` writes (single-key
+ * MVCC transactions) carrying a request id and, when retried (on timeouts,
+ * wrong leaders, unknown outcomes), the retry flag. In odd seeds clients
+ * write as the gateway does, at a timestamp from a TSO (a counter here),
+ * which names the version a write made, so its retry finds it (exactly once
+ * by timestamp; a timestamp the key outgrew is replaced by a fresh one); in
+ * even seeds they write without one, as the placement driver's metadata
+ * group does, and production's exactly-once records make a write apply at
+ * most once.
+ * Reads are linearizable ReadIndex reads of the newest state at whichever
+ * node was picked. An operation gives up after a deadline (its outcome is
+ * then unknown). Each records a history for the linearizability checker.
  */
+import { NotLeaderError } from '../common/index.js';
 import type { NodeId } from '../common/index.js';
+import { replicaIdFor } from '../replica/index.js';
+import type { CommandEntry, EntryResult } from '../replica/index.js';
+import type { Timestamp } from '../common/index.js';
+import { assert } from '../common/index.js';
+import type { TxnCommand, TxnResult } from '../txn/index.js';
 import type { SeededRng } from '../runtime/index.js';
-import type { KvCommand, KvResult } from './kv-state-machine.js';
-import { encodeEnvelope } from './kv-state-machine.js';
+import type { KvCommand, KvResult } from './kv-model.js';
 import type { SimNode } from './sim-node.js';
 
 export interface HistoryOp {
@@ -20,17 +34,22 @@ export interface HistoryOp {
 
 interface Pending {
   readonly op: HistoryOp;
-  readonly seq: number;
+  readonly requestId: string;
   /** Tick after which the current attempt is abandoned and retried elsewhere. */
   deadline: number;
-  /** Context of the current read attempt (reads are retried under a new context). */
-  readCtx: string;
+  /** Tick at which the operation is abandoned (outcome unknown). */
+  giveUpAt: number;
   attempts: number;
+  /** The write's timestamp (0: none); the same on every resend until the key refuses it as too old. */
+  ts: Timestamp;
 }
 
 const KEYS = ['a', 'b', 'c'];
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const ATTEMPT_TICKS = 30;
+/** How long a client retries one operation (the gateway's deadline); exactly-once records must outlive it. */
+export const OP_DEADLINE_TICKS = 300;
 
 export class SimClient {
   readonly name: string;
@@ -41,9 +60,12 @@ export class SimClient {
   constructor(
     readonly index: number,
     private readonly rng: SeededRng,
-    private readonly clock: () => number,
+    /** Logical stamps of the history: unique and in real-time order. */
+    private readonly stamp: () => number,
     private readonly nodes: () => readonly SimNode[],
     private readonly history: HistoryOp[],
+    /** A fresh timestamp for each write (the gateway's TSO), or none (the placement driver's writes). */
+    private readonly tso: (() => Timestamp) | undefined,
   ) {
     // Seeded stand-in for a nanoid: real clients use nanoid(), the simulator must replay exactly.
     this.name = `c${index}-${rng.nextU32().toString(36)}`;
@@ -60,15 +82,23 @@ export class SimClient {
     const r = this.rng.int(10);
     const input: KvCommand =
       r < 4 ? { op: 'get', key } : r < 7 ? { op: 'put', key, value } : r < 8 ? { op: 'delete', key } : { op: 'cas', key, expect: this.rng.chance(0.5) ? null : `${this.rng.int(4)}.${this.rng.int(8)}`, value: this.rng.chance(0.2) ? null : value };
-    const op: HistoryOp = { clientId: this.index, input, output: undefined, call: this.clock(), ret: Number.POSITIVE_INFINITY };
+    const op: HistoryOp = { clientId: this.index, input, output: undefined, call: this.stamp(), ret: Number.POSITIVE_INFINITY };
     this.history.push(op);
-    this.pending = { op, seq: ++this.seq, deadline: 0, readCtx: '', attempts: 0 };
+    this.pending = { op, requestId: `${this.name}/${++this.seq}`, deadline: 0, giveUpAt: now + OP_DEADLINE_TICKS, attempts: 0, ts: this.tso?.() ?? 0n };
     this.attempt(now);
   }
 
-  /** Retries an operation whose attempt timed out. */
+  /** Retries an operation whose attempt timed out, or gives it up. */
   tick(now: number): void {
-    if (this.pending && now >= this.pending.deadline) this.attempt(now);
+    const p = this.pending;
+    if (!p) return;
+    if (now >= p.giveUpAt) this.pending = undefined;
+    else if (now >= p.deadline) this.attempt(now);
+  }
+
+  /** The faults healed: a pending operation keeps trying until `until` (the liveness bound). */
+  extendDeadline(until: number): void {
+    if (this.pending) this.pending.giveUpAt = Math.max(this.pending.giveUpAt, until);
   }
 
   private attempt(now: number): void {
@@ -77,43 +107,74 @@ export class SimClient {
     p.deadline = now + ATTEMPT_TICKS;
     p.attempts++;
     if (live.length === 0) return;
-    const guess = live.find((n) => n.id === this.leaderGuess);
-    const node = guess ?? this.rng.pick(live);
-    const raw = node.raw!;
-    if (p.op.input.op === 'get' && this.rng.chance(0.8)) {
-      // Linearizable read by ReadIndex, at whatever node we picked (followers forward).
-      p.readCtx = `${this.name}/${p.seq}/${p.attempts}`;
-      raw.readIndex(encoder.encode(p.readCtx));
+    const node = live.find((n) => n.id === this.leaderGuess) ?? this.rng.pick(live);
+    const input = p.op.input;
+    // Any attempt's answer is the operation's: a retry is answered from the exactly-once record.
+    const answer = (result: KvResult) => {
+      if (this.pending === p) this.complete(result);
+    };
+    if (input.op === 'get') {
+      node.read(encoder.encode(input.key)).then(
+        (v) => answer({ value: v === undefined ? null : decoder.decode(v) }),
+        () => this.retrySoon(p, now + 1),
+      );
       return;
     }
-    p.readCtx = '';
-    const res = raw.propose(encodeEnvelope({ client: this.name, seq: p.seq, cmd: p.op.input }));
-    if (res.kind === 'notLeader') {
-      this.leaderGuess = res.leader;
+    // Writes go to the leader: a follower answers with its hint, as the store's KV service does.
+    const raw = node.raw!;
+    if (raw.role !== 'leader') {
+      if (raw.lead !== 0) this.leaderGuess = raw.lead;
       p.deadline = now + 1;
-    } else if (res.kind === 'rejected') {
-      p.deadline = now + 2;
+      return;
     }
+    node.write(command(input, p.requestId, p.ts, p.attempts > 1)).then(
+      (res) => {
+        assert(!res.stale, () => `client ${this.index}: the simulator's one range refused a key as not its own`);
+        // Nothing applied: the key has a record at or above the timestamp. A fresh one, as the gateway takes.
+        if (res.result.kind === 'tsTooOld') {
+          if (this.pending !== p) return;
+          p.ts = this.tso!();
+          this.attempt(now);
+          return;
+        }
+        answer(result(input, res));
+      },
+      (err: unknown) => {
+        if (err instanceof NotLeaderError && err.leaderStore !== 0) this.leaderGuess = replicaIdFor(err.leaderStore, 1);
+        this.retrySoon(p, now + 1);
+      },
+    );
   }
 
-  /** A command of this client was applied somewhere (possibly a duplicate of an earlier attempt). */
-  onApplied(seq: number, result: KvResult): void {
-    const p = this.pending;
-    if (!p || p.seq !== seq) return;
-    this.complete(result);
-  }
-
-  onReadReady(ctx: string, node: SimNode): void {
-    const p = this.pending;
-    if (!p || ctx !== p.readCtx || p.op.input.op !== 'get') return;
-    this.leaderGuess = node.raw!.status().lead;
-    this.complete({ value: node.sm!.read(p.op.input.key) });
+  private retrySoon(p: Pending, at: number): void {
+    if (this.pending === p) p.deadline = Math.min(p.deadline, at);
   }
 
   private complete(result: KvResult): void {
     const p = this.pending!;
     p.op.output = result;
-    p.op.ret = this.clock();
+    p.op.ret = this.stamp();
     this.pending = undefined;
   }
+}
+
+/** The `/kv` write as the store's KV service builds it (the leader stamps its read floor when it proposes). */
+function command(input: Exclude<KvCommand, { op: 'get' }>, requestId: string, ts: Timestamp, retry: boolean): CommandEntry<TxnCommand> {
+  const key = encoder.encode(input.key);
+  const write = { kind: 'kvWrite', key, ts, floor: 0n } as const;
+  switch (input.op) {
+    case 'put':
+      return { requestId, retry, cmd: { ...write, op: 'put', value: encoder.encode(input.value), expect: undefined } };
+    case 'delete':
+      return { requestId, retry, cmd: { ...write, op: 'delete', value: undefined, expect: undefined } };
+    case 'cas':
+      return { requestId, retry, cmd: { ...write, op: 'cas', value: input.value === null ? undefined : encoder.encode(input.value), expect: input.expect === null ? undefined : encoder.encode(input.expect) } };
+  }
+}
+
+function result(input: KvCommand, res: EntryResult<TxnResult> & { stale: false }): KvResult {
+  const r = res.result;
+  assert(r.kind === 'ok' || r.kind === 'casFailed', () => `a /kv write answered ${r.kind}`);
+  if (input.op !== 'cas') return { ok: true };
+  return { ok: r.kind === 'ok', current: r.current === undefined ? null : decoder.decode(r.current) };
 }

@@ -1,10 +1,18 @@
 /**
- * The sequential specification of the simulator's KV store, for the
- * linearizability checker: one register per key, partitioned by key
+ * The sequential specification of the KV store the simulators' clients see,
+ * for the linearizability checker: one register per key, partitioned by key
  * (single-key operations compose: Herlihy & Wing's locality).
  */
-import type { KvCommand, KvResult } from './kv-state-machine.js';
 import type { Model, Operation } from './wgl-checker.js';
+
+/** A client's operation on one key (string keys and values, null for absent). */
+export type KvCommand =
+  | { readonly op: 'get'; readonly key: string }
+  | { readonly op: 'put'; readonly key: string; readonly value: string }
+  | { readonly op: 'delete'; readonly key: string }
+  | { readonly op: 'cas'; readonly key: string; readonly expect: string | null; readonly value: string | null };
+
+export type KvResult = { readonly value: string | null } | { readonly ok: true } | { readonly ok: boolean; readonly current: string | null };
 
 type State = string | null;
 

@@ -7,13 +7,13 @@ import { checkHistory } from './history-check.js';
 import type { SimOptions, SimResult } from './simulation.js';
 import { DEFAULT_SIM, Simulation } from './simulation.js';
 
-export function runSeed(seed: number, overrides: Partial<Omit<SimOptions, 'seed'>> = {}): SimResult {
+export async function runSeed(seed: number, overrides: Partial<Omit<SimOptions, 'seed'>> = {}): Promise<SimResult> {
   const opts: SimOptions = { ...DEFAULT_SIM, ...variantFor(seed), ...overrides, seed };
   const sim = new Simulation(opts);
   let failure: string | undefined;
   try {
-    for (let i = 0; i < opts.steps; i++) sim.step(true);
-    failure = sim.runLiveness();
+    for (let i = 0; i < opts.steps; i++) await sim.step(true);
+    failure = await sim.runLiveness();
     failure ??= checkHistory(sim.history);
   } catch (err) {
     failure = `tick ${sim.now}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { kvModel } from './kv-model.js';
-import type { KvCommand, KvResult } from './kv-state-machine.js';
+import type { KvCommand, KvResult } from './kv-model.js';
 import type { Operation } from './wgl-checker.js';
 import { checkLinearizable } from './wgl-checker.js';
 

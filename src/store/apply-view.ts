@@ -2,15 +2,17 @@
  * The engine as seen while one turn's committed entries are applied: the
  * engine's state plus the writes staged earlier in the same batch (which is
  * written once, at the end of the turn). Actions read through it and write
- * into it; it is both the MvccView and the MvccSink of src/txn.
+ * into it; it is both the MvccView and the MvccSink of src/txn, and the
+ * replica's ApplyView (its exactly-once records, snapshot installs).
  */
 import type { Engine, WriteBatch } from '../storage/index.js';
 import { keys as keyspace } from '../storage/index.js';
 import type { MvccSink, MvccView } from '../txn/index.js';
+import type { ApplyView as ReplicaApplyView } from '../replica/index.js';
 import type { MetaCache } from './meta-cache.js';
 import { latin1Of } from '../common/index.js';
 
-export class ApplyView implements MvccView, MvccSink {
+export class ApplyView implements MvccView, MvccSink, ReplicaApplyView {
   /** Staged writes by key (latin1 of the bytes); null = deleted. */
   private readonly staged = new Map<string, Uint8Array | null>();
   /**

@@ -10,13 +10,12 @@
  */
 import type { KvErrorCode, WireKvRequest, WireKvResponse } from '../transport/index.js';
 import { WireError } from '../transport/index.js';
-import type { TxnEntry } from './command.js';
+import type { CommandEntry } from '../replica/index.js';
 import { containsKey, sameEpoch } from '../replica/index.js';
-import type { Replica } from './replica.js';
-import { needsFloor } from './replica.js';
-import { DbError, latin1Of, OutcomeUnknownError, UnavailableError } from '../common/index.js';
-import type { MvccView, TxnCommand, TxnResult } from '../txn/index.js';
-import { keys } from '../storage/index.js';
+import type { StoreReplica } from './mvcc-range.js';
+import { keysOf, needsFloor } from './mvcc-range.js';
+import { DbError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
+import type { TxnCommand, TxnResult } from '../txn/index.js';
 import { decodeTxnCommand, encodeTxnResult, get, hasGarbage, LATEST, MvccTxn, OK, READ_ONLY, scan } from '../txn/index.js';
 import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
@@ -26,12 +25,12 @@ import type { RangeDescriptor } from '../common/index.js';
 
 /** What the KV service needs of its store. */
 export interface KvHost {
-  readonly replicas: ReadonlyMap<number, Replica>;
+  readonly replicas: ReadonlyMap<number, StoreReplica>;
   readonly engine: Engine;
   readonly metrics: StoreMetrics;
   readonly cfg: { readonly id: number };
   readonly deps: { readonly timers: Timers };
-  markDirty(r: Replica): void;
+  markDirty(r: StoreReplica): void;
 }
 
 const MAX_SCAN = 10_000;
@@ -59,23 +58,6 @@ function validate(req: WireKvRequest): string | undefined {
   return undefined;
 }
 
-/** The keys a command names, for the routing check. */
-function commandKeys(cmd: TxnCommand): readonly Uint8Array[] {
-  switch (cmd.kind) {
-    case 'kvWrite':
-      return [cmd.key];
-    case 'prewrite':
-      return cmd.mutations.map((m) => m.key);
-    case 'checkTxnStatus':
-    case 'heartbeat':
-      return [cmd.primary];
-    case 'gc':
-      return [];
-    default:
-      return cmd.keys;
-  }
-}
-
 export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireKvResponse> {
   const bad = validate(req);
   if (bad) return count(store, failure('BAD_REQUEST', bad));
@@ -98,7 +80,7 @@ export async function handleKv(store: KvHost, req: WireKvRequest): Promise<WireK
       return count(store, failure('BAD_REQUEST', err.message));
     }
     if (cmd.kind === 'kvWrite') return count(store, failure('BAD_REQUEST', 'a kvWrite travels as put, delete or cas'));
-    const outside = commandKeys(cmd).find((k) => !containsKey(desc, k));
+    const outside = keysOf(cmd).find((k) => !containsKey(desc, k));
     if (outside) return count(store, staleRoute(store, 'KEY_NOT_IN_RANGE', `a key of the command is outside range ${desc.id}`, desc, outside));
   }
   if (!r.isLeader()) return count(store, failure('NOT_LEADER', `store ${store.cfg.id} does not lead range ${desc.id}`, { leaderStore: r.leaderStore() }));
@@ -149,14 +131,14 @@ function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<
   });
 }
 
-async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
+async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
   store.markDirty(r);
   const snapshot = req.ts > 0n;
-  if (snapshot) r.observeRead(req.ts);
+  if (snapshot) r.machine.observeRead(req.ts);
   await r.readBarrier(snapshot);
   // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
   if (r.desc.current.epoch.version !== desc.epoch.version) return staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} split during the read`, r.desc.current, req.key);
-  const txn = new MvccTxn(cachedView(store.engine, r), READ_ONLY);
+  const txn = new MvccTxn(r.machine.readView(store.engine), READ_ONLY);
   const ts = snapshot ? req.ts : LATEST;
   if (req.op === 'get') {
     const res = await get(txn, req.key, ts);
@@ -176,23 +158,11 @@ async function read(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDe
  * state: a round applies on every replica within one loop turn, and most find
  * nothing, the safe point trailing every write by minutes.
  */
-async function collectGarbage(store: KvHost, r: Replica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
+async function collectGarbage(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
   store.markDirty(r);
   await r.readBarrier();
-  if (!(await hasGarbage(new MvccTxn(cachedView(store.engine, r), READ_ONLY), req.ts, desc))) return response({ payload: encodeTxnResult(OK) });
+  if (!(await hasGarbage(new MvccTxn(r.machine.readView(store.engine), READ_ONLY), req.ts, desc))) return response({ payload: encodeTxnResult(OK) });
   return write(store, r, req, { kind: 'gc', safePoint: req.ts });
-}
-
-/** The engine, with the replica's cached key metadata in front (state as of the last written turn, like the engine's). */
-function cachedView(engine: Engine, r: Replica): MvccView {
-  return {
-    get: (key) => {
-      if (key[0] !== keys.META_PREFIX) return engine.get(key);
-      const cached = r.metaCache.get(latin1Of(key));
-      return cached === undefined ? engine.get(key) : Promise.resolve(cached ?? undefined);
-    },
-    range: (gte, lt) => engine.range(gte, lt),
-  };
 }
 
 function locked(res: TxnResult & { kind: 'locked' }): WireKvResponse {
@@ -211,9 +181,9 @@ function kvWriteOf(req: WireKvRequest): TxnCommand {
   };
 }
 
-async function write(store: KvHost, r: Replica, req: WireKvRequest, cmd: TxnCommand): Promise<WireKvResponse> {
-  if (needsFloor(cmd)) await r.awaitTsSync();
-  const entry: TxnEntry = { requestId: req.requestId, cmd, retry: req.retry };
+async function write(store: KvHost, r: StoreReplica, req: WireKvRequest, cmd: TxnCommand): Promise<WireKvResponse> {
+  if (needsFloor(cmd)) await r.machine.awaitTsSync(r.raw.term);
+  const entry: CommandEntry<TxnCommand> = { requestId: req.requestId, cmd, retry: req.retry };
   store.metrics.proposals++;
   store.markDirty(r);
   const out = await r.write(entry);

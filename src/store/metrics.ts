@@ -3,7 +3,7 @@
  * may share a process in tests). The event loop bumps plain fields, which
  * the registry reads at scrape time; the latency histograms are observed
  * once per loop turn or per Raft round, with clock readings the loop takes
- * anyway (see Store.turn).
+ * anyway (see ReadyLoop.turn in replica/ready-loop.ts).
  */
 import { Histogram, Registry } from 'prom-client';
 import { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, secondsSince } from '../runtime/index.js';

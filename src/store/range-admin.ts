@@ -11,7 +11,7 @@ import { keys } from '../storage/index.js';
 import type { WireChangeReplicasRequest, WireRangeStat, WireSplitRequest } from '../transport/index.js';
 import type { ConfChange } from '../raft/index.js';
 import { replicaIdFor, sameEpoch } from '../replica/index.js';
-import type { Replica } from './replica.js';
+import type { Replica } from '../replica/index.js';
 import type { Engine } from '../storage/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { RangeDescriptor } from '../common/index.js';
@@ -100,11 +100,12 @@ export async function changeReplicas(store: RangeAdminHost, req: WireChangeRepli
     default:
       throw new BadRequestError(`unknown change "${req.kind}"`);
   }
+  // Ticking again, even if refused: a leadership transfer in the way is abandoned only by ticks.
   leader.wake();
+  store.markDirty(leader);
   const proposed = leader.raw.proposeConfChange(cc);
   if (proposed.kind === 'notLeader') throw new NotLeaderError(leader.leaderStore(), 'lost the leadership');
   if (proposed.kind !== 'ok') throw new UnavailableError(`conf change refused (${proposed.reason})`);
-  store.markDirty(leader);
   await until(store, CHANGE_TIMEOUT_MS, () => leader.desc.current.epoch.confVer > desc.epoch.confVer, `conf change of range ${desc.id} not applied`);
   return leader.desc.current;
 }

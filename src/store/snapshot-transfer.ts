@@ -1,20 +1,18 @@
 /**
  * Snapshot transfer between a range's replicas, by concern out of the store's
  * loop: the leader streams its range's state at its applied index; the
- * follower receives it, hands the Raft message to its replica, and the loop
+ * follower receives it and hands it to its replica, and the Ready loop
  * installs the data in the batch that persists the Raft snapshot
- * (`stageSnapshotInstall`). The chunk format lives in snapshot.ts.
+ * (replica/range-snapshot.ts). The chunk format lives in snapshot.ts.
  */
-import { assert, DbError, RangeNotFoundError, UnavailableError } from '../common/index.js';
-import type { Message, Ready } from '../raft/index.js';
-import type { Engine, WriteBatch } from '../storage/index.js';
-import { encodeApplyState, keys } from '../storage/index.js';
+import { RangeNotFoundError } from '../common/index.js';
+import type { Message } from '../raft/index.js';
+import type { Engine } from '../storage/index.js';
 import type { StoreNetwork, WireSnapshotChunk } from '../transport/index.js';
-import { encodeDescriptor, storeOfReplica } from '../replica/index.js';
+import { acceptSnapshot, finishSnapshotSend, startSnapshotSend, storeOfReplica } from '../replica/index.js';
+import type { Replica } from '../replica/index.js';
 import type { Logger } from '../runtime/index.js';
-import type { Replica } from './replica.js';
-import { rangeStateBounds, receiveSnapshot, snapshotChunks } from './snapshot.js';
-import type { ApplyView } from './apply-view.js';
+import { receiveSnapshot, snapshotChunks } from './snapshot.js';
 
 /** What snapshot transfer needs of its store. */
 export interface SnapshotHost {
@@ -27,30 +25,18 @@ export interface SnapshotHost {
   markDirty(r: Replica): void;
 }
 
-/**
- * Streams a snapshot of the range at its applied index (not the index the
- * core named: our engine holds the state at `applied`, and the follower's
- * reply moves the leader's view of it forward either way).
- */
+/** Streams a snapshot of the range at its applied index (see startSnapshotSend). */
 export function streamSnapshot(host: SnapshotHost, r: Replica, msg: Message): void {
   const to = msg.to;
-  if (r.sendingSnapshotTo.has(to)) return;
-  const term = r.storage.term(r.applied);
   const address = host.peers.get(storeOfReplica(to));
-  // A learner whose addition is not applied here yet would receive a descriptor without itself: wait for the apply.
-  if (term === undefined || !address || !r.desc.current.replicas.some((rep) => rep.replicaId === to)) {
-    r.raw.reportSnapshot(to, false);
-    return;
-  }
-  const meta = { index: r.applied, term, conf: r.raw.confStateAt(r.applied) };
+  const meta = startSnapshotSend(r, to, address !== undefined);
+  if (!meta || !address) return;
   const chunks = snapshotChunks(host.engine, host.cfg.id, r.desc.current, msg, meta);
-  r.sendingSnapshotTo.add(to);
   host.metrics.snapshotsSent++;
   const { logger, network } = host.deps;
   logger.info({ range: r.rangeId, to: storeOfReplica(to), index: meta.index }, 'streaming snapshot');
   const sent = (ok: boolean) => {
-    r.sendingSnapshotTo.delete(to);
-    r.raw.reportSnapshot(to, ok);
+    finishSnapshotSend(r, to, ok);
     host.markDirty(r);
   };
   network.sendSnapshot(address, chunks).then(
@@ -67,37 +53,7 @@ export async function receiveSnapshotAndStep(host: SnapshotHost, chunks: AsyncIt
   const snap = await receiveSnapshot(chunks);
   const r = host.replicas.get(snap.item.rangeId);
   if (!r || snap.item.msg.to !== r.replicaId) throw new RangeNotFoundError(`no replica ${snap.item.msg.to} of range ${snap.item.rangeId} here`);
-  if (snap.item.msg.kind !== 'snap') throw new DbError('BAD_SNAPSHOT', 'not a snapshot');
-  if (!snap.desc.replicas.some((rep) => rep.replicaId === r.replicaId)) throw new DbError('BAD_SNAPSHOT', `snapshot of range ${r.rangeId} does not list replica ${r.replicaId}`);
-  const index = snap.item.msg.snapshot.meta.index;
-  // The data of a snapshot Raft still holds pending stays until Raft accepts a newer one.
-  const previous = r.incomingSnapshot;
-  const installed = new Promise<void>((resolve, reject) => {
-    r.incomingSnapshot = { index, desc: snap.desc, pairs: snap.pairs, done: { resolve, reject } };
-  });
-  r.wake();
-  r.raw.step(snap.item.msg);
+  const installed = acceptSnapshot(r, snap.item.msg, snap.desc, snap.pairs);
   host.markDirty(r);
-  // Refused by Raft (we already have that much): nothing to install; the reply tells the leader.
-  if (r.raw.pendingSnapshotIndex() !== index) {
-    r.incomingSnapshot = previous;
-    return;
-  }
-  previous?.done.reject(new UnavailableError('superseded by a newer snapshot'));
   await installed;
-}
-
-/**
- * Replaces the range's state with the received snapshot, in the batch persisting the Raft snapshot
- * (through the turn's ApplyView, so entries applied after it in the same turn read the snapshot's data).
- */
-export async function stageSnapshotInstall(engine: Engine, r: Replica, rd: Ready, batch: ApplyView): Promise<void> {
-  const incoming = r.incomingSnapshot;
-  const index = rd.snapshot!.meta.index;
-  assert(incoming !== undefined && incoming.index === index, () => `range ${r.rangeId}: Raft accepted snapshot ${index} but its data is missing`);
-  r.metaCache.clear();
-  for (const b of rangeStateBounds(r.desc.current)) for await (const [k] of batch.range(b.gte, b.lt)) batch.del(k);
-  for (const [k, v] of incoming.pairs) batch.put(k, v);
-  batch.put(keys.applyStateKey(r.rangeId), encodeApplyState(index));
-  batch.put(keys.rangeDescriptorKey(r.rangeId), encodeDescriptor(incoming.desc));
 }

@@ -13,19 +13,13 @@
 import { ByteReader, ByteWriter, DbError } from '../common/index.js';
 import type { ConfState, Message } from '../raft/index.js';
 import type { Engine } from '../storage/index.js';
-import { keys } from '../storage/index.js';
 import type { RangeMessage, WireSnapshotChunk } from '../transport/index.js';
 import { decodeFrame, encodeFrame } from '../transport/index.js';
-import { decodeDescriptor, encodeDescriptor } from '../replica/index.js';
+import { decodeDescriptor, encodeDescriptor, rangeStateBounds } from '../replica/index.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 const CHUNK_BYTES = 256 * 1024;
 const EMPTY = new Uint8Array(0);
-
-/** Every engine key a range owns besides its Raft log: MVCC data, key metadata (locks included), write records, then exactly-once records. */
-export function rangeStateBounds(desc: RangeDescriptor): { gte: Uint8Array; lt: Uint8Array }[] {
-  return [keys.dataBounds(desc.start, desc.end), keys.metaBounds(desc.start, desc.end), keys.writeBounds(desc.start, desc.end), keys.dedupBounds(desc.id)];
-}
 
 /**
  * The chunks of a snapshot of `desc` at `index`. The engine views are taken

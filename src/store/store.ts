@@ -1,15 +1,12 @@
 /**
  * The multi-Raft host: thousands of range replicas in one process, one
- * LevelDB, one event loop. Each turn of the loop:
- *   1. proposes the writes and starts the read rounds that arrived (batched per range);
- *   2. gathers the Ready of every range with work; sends leaders' appends;
- *   3. applies committed entries of all ranges into the batch that persists
- *      the new entries of all ranges: ONE write with one fsync per turn (group
- *      commit across ranges; applied index atomic with data and log);
- *   4. sends the other messages (one frame per peer store);
- *   5. answers clients, advances.
- * Idle ranges quiesce (no ticks, no heartbeats); one liveness heartbeat per
- * store pair per tick lets quiesced followers notice a dead leader's store.
+ * LevelDB, one Ready loop (replica/ready-loop.ts: group commit across ranges,
+ * one write with one fsync per turn). The store is the loop's host: it sends
+ * the loop's messages (one frame per peer store), streams snapshots, opens the
+ * ranges a split creates and destroys replicas that were removed, and decides
+ * when replicas tick. Idle ranges quiesce (no ticks, no heartbeats); one
+ * liveness heartbeat per store pair per tick lets quiesced followers notice a
+ * dead leader's store.
  *
  * The operations live by concern beside it: kv-service.ts (range-level KV
  * requests), range-admin.ts (split, membership changes, sizes),
@@ -20,24 +17,24 @@
 import { BadRequestError, RangeNotFoundError, UnavailableError } from '../common/index.js';
 import type { Rng, Timestamp } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
-import { secondsSince } from '../runtime/index.js';
-import { decodeApplyState, DurableRaftStorage, encodeApplyState, INITIAL_LOG_INDEX, keys, WriteBatch } from '../storage/index.js';
+import { DurableRaftStorage, keys, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
 import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRangeStatus } from '../transport/index.js';
 import { decodeFrame, overlaps, RaftTransport, WireError } from '../transport/index.js';
 import type { StoreHandlers, StoreListener, StoreNetwork } from '../transport/index.js';
 import { StoreMetrics } from './metrics.js';
-import { decodeDescriptor, encodeDescriptor, storeOfReplica } from '../replica/index.js';
-import { decodeGeneration, metaKeysOf, Replica } from './replica.js';
-import { ApplyView } from './apply-view.js';
+import { decodeDescriptor, encodeDescriptor, rangeStateBounds, ReadyLoop, Replica, stageInitialState, storeOfReplica } from '../replica/index.js';
+import type { LoopHost } from '../replica/index.js';
 import { handleKv } from './kv-service.js';
 import { PeerLiveness } from './liveness.js';
+import { MvccRange } from './mvcc-range.js';
+import type { StoreReplica } from './mvcc-range.js';
+import { MvccTurn } from './mvcc-turn.js';
+import type { TxnCommand, TxnResult } from '../txn/index.js';
 import { TimestampSync } from './ts-sync.js';
-import { rangeStateBounds } from './snapshot.js';
-import { receiveSnapshotAndStep, stageSnapshotInstall, streamSnapshot } from './snapshot-transfer.js';
+import { receiveSnapshotAndStep, streamSnapshot } from './snapshot-transfer.js';
 import { changeReplicas, splitRange } from './range-admin.js';
-import type { Message, Ready } from '../raft/index.js';
-import { sendableBeforePersist } from '../raft/index.js';
+import type { Message } from '../raft/index.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 export interface StoreConfig {
@@ -71,25 +68,22 @@ export interface StoreDeps {
   readonly tso?: () => Promise<Timestamp>;
 }
 
-export class Store {
-  readonly replicas = new Map<number, Replica>();
+export class Store implements LoopHost<StoreReplica> {
+  readonly replicas = new Map<number, StoreReplica>();
   readonly metrics: StoreMetrics = new StoreMetrics(this);
   readonly transport: RaftTransport;
   private listener: StoreListener | undefined;
   private readonly handlers: StoreHandlers;
-  private readonly dirty = new Set<Replica>();
+  private readonly loop: ReadyLoop<StoreReplica>;
   /** Replicas that tick (not quiesced); a superset, pruned at each tick. */
-  private readonly active = new Set<Replica>();
-  private scheduled = false;
-  private running = false;
+  private readonly active = new Set<StoreReplica>();
   private tickTimer: { unref(): void } | undefined;
   private ticks = 0;
   /** Which peer stores went silent (their quiesced ranges must wake). */
   private readonly liveness: PeerLiveness;
   /** Replicas whose next heartbeats carry the quiesce flag. */
-  private readonly quiescing = new Set<Replica>();
+  private readonly quiescing = new Set<StoreReplica>();
   port = 0;
-  private closed = false;
   /** A new generation of exactly-once records about once a minute (see Replica.dedupGeneration). */
   private readonly rotateEveryTicks: number;
   /**
@@ -104,6 +98,8 @@ export class Store {
   /** Other stores' gRPC addresses (the config's map, updated in place). */
   readonly peers: Map<number, string>;
   private readonly tsSync: TimestampSync;
+  /** Closing: no more TSO calls for new leaders. */
+  private closed = false;
 
   readonly engine: Engine;
 
@@ -123,6 +119,7 @@ export class Store {
       (s) => this.onUnreachable(s),
       (address) => deps.network.openRaftStream(address),
     );
+    this.loop = new ReadyLoop(deps.engine, this, deps.clock, deps.timers, this.metrics);
     this.handlers = {
       onRaftFrame: (from, payload) => this.onRaftFrame(from, payload),
       kv: (reqs) => this.kv(reqs),
@@ -158,16 +155,10 @@ export class Store {
     return store;
   }
 
-  private async openReplica(desc: RangeDescriptor): Promise<Replica> {
+  private async openReplica(desc: RangeDescriptor): Promise<StoreReplica> {
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
     if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
-    const storage = await DurableRaftStorage.open(this.engine, desc.id);
-    const applyKey = keys.applyStateKey(desc.id);
-    const applyBytes = await this.engine.get(applyKey);
-    const applied = applyBytes ? decodeApplyState(applyBytes, applyKey) : 0;
-    const replica = new Replica({ current: desc }, me.replicaId, storage, applied, this.deps.rng, this.cfg.electionTick);
-    const generation = await this.engine.get(keys.dedupGenerationKey(desc.id));
-    if (generation) replica.dedupGeneration = decodeGeneration(generation);
+    const replica = await Replica.open<TxnCommand, TxnResult, MvccRange>(this.engine, desc, me.replicaId, this.deps.rng, { electionTick: this.cfg.electionTick }, new MvccRange());
     this.replicas.set(desc.id, replica);
     this.markDirty(replica);
     return replica;
@@ -204,127 +195,46 @@ export class Store {
       if (overlaps(r.desc.current, desc)) throw new UnavailableError(`range ${desc.id} overlaps range ${r.rangeId} on store ${this.cfg.id}`);
     }
     const batch = new WriteBatch();
-    batch.put(keys.rangeDescriptorKey(desc.id), encodeDescriptor(desc));
     batch.sync = true;
-    if (bootstrap) {
-      const storage = await DurableRaftStorage.open(this.engine, desc.id);
-      storage.stageInitialSnapshot(batch, desc.replicas.filter((r) => r.role === 'voter').map((r) => r.replicaId));
-      batch.put(keys.applyStateKey(desc.id), encodeApplyState(INITIAL_LOG_INDEX));
-    }
+    if (bootstrap) stageInitialState(batch, desc, await this.openStorage(desc.id));
+    else batch.put(keys.rangeDescriptorKey(desc.id), encodeDescriptor(desc));
     await batch.write(this.engine);
     await this.openReplica(desc);
   }
 
-  // ---- the event loop -----------------------------------------------------------
+  // ---- the Ready loop's host -------------------------------------------------------
 
-  markDirty(r: Replica): void {
+  markDirty(r: StoreReplica): void {
     if (r.destroyed) return;
     if (!r.quiesced) this.active.add(r);
-    this.dirty.add(r);
-    if (!this.scheduled && !this.running) {
-      this.scheduled = true;
-      this.deps.timers.setImmediate(() => void this.run());
-    }
+    this.loop.markDirty(r);
   }
 
-  private async run(): Promise<void> {
-    this.scheduled = false;
-    if (this.running || this.closed) return;
-    this.running = true;
-    try {
-      while (this.dirty.size > 0 && !this.closed) await this.turn();
-    } catch (err) {
-      // Storage failed: continuing could acknowledge writes that are not durable.
-      this.deps.logger.fatal({ err }, 'store event loop failed; exiting');
-      if (this.deps.fatal) this.deps.fatal(err);
-      else process.exit(70);
-    } finally {
-      this.running = false;
-    }
+  fatal(err: unknown): void {
+    // Storage failed: continuing could acknowledge writes that are not durable.
+    this.deps.logger.fatal({ err }, 'store event loop failed; exiting');
+    if (this.deps.fatal) this.deps.fatal(err);
+    else process.exit(70);
   }
 
-  private async turn(): Promise<void> {
-    const dirty = [...this.dirty];
-    this.dirty.clear();
-    const work: [Replica, Ready][] = [];
-    const batch = new WriteBatch();
-    const view = new ApplyView(this.engine, batch);
-    let entries = 0;
-    const started = this.deps.clock.monotonic();
-    for (const r of dirty) {
-      r.flushRequests(started);
-      if (!r.raw.hasReady()) continue;
-      const rd = r.raw.ready();
-      r.storage.stage(batch, rd);
-      if (rd.snapshot) await stageSnapshotInstall(this.engine, r, rd, view);
-      entries += rd.entries.length;
-      work.push([r, rd]);
-    }
-    const compacted = this.stageCompactions(dirty, batch);
-    if (work.length === 0 && compacted.length === 0) return;
-    // A leader's appends and heartbeats leave now: followers persist while we do.
-    for (const [r, rd] of work) this.send(r, rd.messages.filter(sendableBeforePersist));
+  hasReplica(rangeId: number): boolean {
+    return this.replicas.has(rangeId);
+  }
+
+  openStorage(rangeId: number): Promise<DurableRaftStorage> {
+    return DurableRaftStorage.open(this.engine, rangeId);
+  }
+
+  flush(): void {
     this.transport.flush();
-    this.metrics.readiesPerLoop.sum += work.length;
-    this.metrics.readiesPerLoop.count++;
-    // Committed entries are applied into the same batch that persists the new ones: one
-    // LevelDB write per turn, atomic, so a crash keeps both or neither (and the applied
-    // index never runs ahead of the log it came from).
-    const answers = [];
-    // The key metadata every entry of the turn reads, in one call to LevelDB.
-    const decoded = work.map(([r, rd]) => r.decodeCommitted(rd));
-    await view.prefetch(decoded.flatMap((entries, i) => view.lookupCached(work[i][0].metaCache, metaKeysOf(entries))));
-    for (const [i, [r, rd]] of work.entries()) {
-      view.owner = r.metaCache;
-      r.onSoftState(rd);
-      if (rd.softState?.role === 'leader') this.tsSync.request(r, r.raw.term);
-      answers.push(...(await r.apply(rd, decoded[i], view, this.engine, batch, this.applyHost)));
-      this.metrics.appliedEntries += rd.committedEntries.length;
-      r.collectReadStates(rd);
-    }
-    view.owner = undefined;
-    if (batch.size > 0) {
-      const writeStart = this.deps.clock.monotonic();
-      await batch.write(this.engine);
-      view.settleCaches();
-      if (batch.sync) {
-        this.metrics.fsyncs++;
-        this.metrics.syncedEntries += entries;
-        this.metrics.fsync.observe(secondsSince(writeStart, this.deps.clock.monotonic()));
-      }
-    }
-    for (const [r, meta] of compacted) r.storage.onCompacted(meta);
-    this.metrics.compactions += compacted.length;
-    for (const [r, rd] of work) {
-      r.storage.onPersisted(rd);
-      r.raw.persisted(rd);
-      this.send(r, rd.messages.filter((m) => !sendableBeforePersist(m)));
-    }
-    this.transport.flush();
-
-    for (const [r] of work) await this.afterApply(r);
-    const now = this.deps.clock.monotonic();
-    for (const [waiter, result] of answers) waiter.resolve(result);
-    this.metrics.observeApplied(answers, now);
-    for (const [r, rd] of work) {
-      if (rd.snapshot && r.incomingSnapshot?.index === rd.snapshot.meta.index) {
-        this.metrics.snapshotsInstalled++;
-        r.incomingSnapshot.done.resolve();
-        r.incomingSnapshot = undefined;
-      }
-      r.raw.advance(rd);
-      this.metrics.observeReads(r.releaseReads(), now);
-      if (!r.destroyed && (r.hasWork() || r.raw.hasReady())) this.dirty.add(r);
-    }
   }
 
-  private readonly applyHost = {
-    hasReplica: (id: number) => this.replicas.has(id),
-    openStorage: (id: number) => DurableRaftStorage.open(this.engine, id),
-  };
+  beginTurn(batch: WriteBatch): MvccTurn {
+    return new MvccTurn(this.engine, batch, this.tsSync);
+  }
 
   /** Opens the ranges a split created and destroys a replica that applied its own removal. */
-  private async afterApply(r: Replica): Promise<void> {
+  async afterApply(r: StoreReplica): Promise<void> {
     for (const right of r.createdBySplit.splice(0)) {
       const created = await this.openReplica(right);
       // The left's leader is the natural leader of the right half: no election timeout to wait out.
@@ -347,12 +257,12 @@ export class Store {
     r.destroyed = true;
     this.destroying.add(rangeId);
     this.replicas.delete(rangeId);
-    this.dirty.delete(r);
+    this.loop.forget(r);
     this.active.delete(r);
     const gone = new RangeNotFoundError(`range ${rangeId} was removed from store ${this.cfg.id}`);
     r.failAll(gone);
     r.incomingSnapshot?.done.reject(gone);
-    while (!inLoop && this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
+    while (!inLoop && this.loop.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
     const batch = new WriteBatch();
     batch.sync = true;
     for (const b of [keys.raftGroupBounds(rangeId), ...rangeStateBounds(r.desc.current)]) for await (const [k] of this.engine.range(b.gte, b.lt)) batch.del(k);
@@ -364,7 +274,7 @@ export class Store {
     this.deps.logger.info({ range: rangeId }, 'replica destroyed');
   }
 
-  private send(r: Replica, msgs: readonly Message[]): void {
+  send(r: StoreReplica, msgs: readonly Message[]): void {
     const quiesce = this.quiescing.has(r);
     for (const msg of msgs) {
       if (msg.kind === 'snap') {
@@ -380,20 +290,7 @@ export class Store {
     }
   }
 
-  // ---- snapshots and log compaction ---------------------------------------------------
-
-  /** Log compaction (Raft §7) requested by the tick, staged into this turn's batch. */
-  private stageCompactions(dirty: Replica[], batch: WriteBatch): [Replica, import('../raft/index.js').SnapshotMeta][] {
-    const out: [Replica, import('../raft/index.js').SnapshotMeta][] = [];
-    for (const r of dirty) {
-      if (r.compactTo === 0) continue;
-      const index = Math.min(r.compactTo, r.applied);
-      r.compactTo = 0;
-      const meta = r.storage.stageCompaction(batch, index, r.raw.confStateAt(index));
-      if (meta) out.push([r, meta]);
-    }
-    return out;
-  }
+  // ---- Raft traffic and ticks -------------------------------------------------------
 
   private onRaftFrame(from: number, payload: Uint8Array): void {
     let items: RangeMessage[];
@@ -492,12 +389,13 @@ export class Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.loop.close();
     if (this.tickTimer) this.deps.timers.clearInterval(this.tickTimer);
     for (const r of this.replicas.values()) r.failAll(new UnavailableError('store closing'));
     this.transport.close();
     this.listener?.close();
     // Let an in-flight turn finish its writes before closing the engine.
-    while (this.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
+    while (this.loop.running) await new Promise<void>((res) => this.deps.timers.setTimeout(res, 5));
     await this.engine.close();
   }
 }

@@ -9,12 +9,12 @@
  */
 import type { Timestamp } from '../common/index.js';
 import type { Logger, Timers } from '../runtime/index.js';
-import type { Replica } from './replica.js';
+import type { StoreReplica } from './mvcc-range.js';
 
 const RETRY_MS = 100;
 
 export class TimestampSync {
-  private waiting = new Map<Replica, number>();
+  private waiting = new Map<StoreReplica, number>();
   private running = false;
 
   constructor(
@@ -25,9 +25,9 @@ export class TimestampSync {
   ) {}
 
   /** `r` just became leader in `term`. */
-  request(r: Replica, term: number): void {
+  request(r: StoreReplica, term: number): void {
     if (!this.tso) {
-      r.onTsSynced(term, 0n);
+      r.machine.onTsSynced(r, term, 0n);
       return;
     }
     this.waiting.set(r, term);
@@ -43,7 +43,7 @@ export class TimestampSync {
         try {
           // Taken after every replica in the batch became leader.
           const ts = await tso();
-          for (const [r, term] of batch) r.onTsSynced(term, ts);
+          for (const [r, term] of batch) r.machine.onTsSynced(r, term, ts);
         } catch (err) {
           this.logger.warn({ err: (err as Error).message }, 'cannot reach the TSO to sync new leaders; retrying');
           for (const [r, term] of batch) if (!this.waiting.has(r)) this.waiting.set(r, term);

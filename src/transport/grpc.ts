@@ -232,7 +232,8 @@ export class StoreClient {
     return this.unary('Split', req, deadlineMs);
   }
 
-  async changeReplicas(req: WireChangeReplicasRequest, deadlineMs = 60_000): Promise<RangeDescriptor> {
+  /** A store applies a change within 10 s or fails it; a promotion waits for the learner, so its caller gives a longer deadline. */
+  async changeReplicas(req: WireChangeReplicasRequest, deadlineMs = 15_000): Promise<RangeDescriptor> {
     const res = await this.unary<{ range: RangeDescriptor }>('ChangeReplicas', req, deadlineMs);
     return res.range;
   }

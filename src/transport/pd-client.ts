@@ -7,15 +7,15 @@ import { composeTimestamp, DbError, isRetryable, UnavailableError } from '../com
 import type { Timestamp } from '../common/index.js';
 import type { Clock, Timers } from '../runtime/index.js';
 import type { PdHandlers, PdRedirect } from './wire-types.js';
-import { PdMemberClient } from './grpc.js';
 import type { TsoStream } from './grpc.js';
 import { fromWireError } from './errors.js';
+import type { Dialer, PdMemberCalls } from './dialer.js';
 
 type Method = Exclude<keyof PdHandlers, 'GetMembers'>;
 type Response<M extends Method> = Awaited<ReturnType<PdHandlers[M]>>;
 
 export class PdClient {
-  private readonly clients = new Map<string, PdMemberClient>();
+  private readonly clients = new Map<string, PdMemberCalls>();
   private leader: string | undefined;
   private tsoStream: TsoStreamClient | undefined;
 
@@ -23,13 +23,15 @@ export class PdClient {
     readonly addresses: readonly string[],
     private readonly clock: Clock,
     private readonly timers: Timers,
+    /** How members are reached: gRPC (src/cli) or the simulator's network. */
+    private readonly dialer: Dialer,
   ) {
     if (addresses.length === 0) throw new DbError('BAD_REQUEST', 'no placement driver address given');
   }
 
-  private client(address: string): PdMemberClient {
+  private client(address: string): PdMemberCalls {
     let c = this.clients.get(address);
-    if (!c) this.clients.set(address, (c = new PdMemberClient(address, this.clock)));
+    if (!c) this.clients.set(address, (c = this.dialer.pdMember(address)));
     return c;
   }
 

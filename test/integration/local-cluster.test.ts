@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvModel } from '../../src/sim/kv-model.js';
-import type { KvCommand, KvResult } from '../../src/sim/kv-state-machine.js';
+import type { KvCommand, KvResult } from '../../src/sim/kv-model.js';
 import type { Operation } from '../../src/sim/wgl-checker.js';
 import { checkLinearizable } from '../../src/sim/wgl-checker.js';
 import { clusterBasePort } from '../support/ports.js';

@@ -10,19 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storePdRangeHost } from '../../src/cli/pd-range-host.js';
-import { DEFAULT_PD_CONFIG, PD_RANGE_ID, PlacementDriver, StorePdGroup } from '../../src/pd/index.js';
+import { DEFAULT_PD_CONFIG, deferredPdHandlers, PD_RANGE_ID, PlacementDriver, StorePdGroup } from '../../src/pd/index.js';
 import type { PdConfig } from '../../src/pd/index.js';
 import { physicalOf } from '../../src/common/index.js';
 import { rangesFromSplits } from '../../src/replica/index.js';
 import { SeededRng, silentLogger, systemClock, systemTimers } from '../../src/runtime/index.js';
-import { Store } from '../../src/store/index.js';
-import type { PdHandlers } from '../../src/transport/index.js';
-import { grpcStoreNetwork, PdClient, PdMemberClient } from '../../src/transport/index.js';
+import { Store, storePdRangeHost } from '../../src/store/index.js';
+import { grpcDialer, grpcStoreNetwork, PdClient } from '../../src/transport/index.js';
 import { LevelEngine } from '../../src/storage/index.js';
 import { freePort } from '../support/ports.js';
-
-const METHODS: (keyof PdHandlers)[] = ['RegisterStore', 'StoreHeartbeat', 'Tso', 'AllocId', 'GetRanges', 'GetStores', 'GetMembers', 'Admin'];
 
 interface Member {
   readonly id: number;
@@ -53,9 +49,7 @@ async function startMember(id: number): Promise<Member> {
   // More replicas than this test ever registers stores: the PD never tries to bootstrap a user range on them.
   const cfg: PdConfig = { ...DEFAULT_PD_CONFIG, members, replicas: 5 };
   let pd: PlacementDriver | undefined;
-  const handlers = Object.fromEntries(
-    METHODS.map((m) => [m, (req: never) => (pd ? (pd.handlers[m] as (r: never) => Promise<unknown>)(req) : Promise.reject(new Error('placement driver starting')))]),
-  ) as unknown as PdHandlers;
+  const handlers = deferredPdHandlers(() => pd);
   const store = await Store.open(
     { id, dir: join(dir, `pd-${id}`), listen: members.get(id)!, peers: members, tickMs: 100, electionTick: 10 },
     { engine: await LevelEngine.open(join(dir, `pd-${id}`)), network: grpcStoreNetwork, clock: systemClock, timers: systemTimers, rng: new SeededRng(id), logger: silentLogger },
@@ -63,7 +57,7 @@ async function startMember(id: number): Promise<Member> {
   );
   await store.createReplica(rangesFromSplits([], [...members.keys()].sort((a, b) => a - b), PD_RANGE_ID)[0], true);
   const group = new StorePdGroup(storePdRangeHost(store), id);
-  pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger: silentLogger }, (address) => new PdMemberClient(address));
+  pd = new PlacementDriver(cfg, group, { clock: systemClock, timers: systemTimers, logger: silentLogger, dialer: grpcDialer });
   return { id, store, group, pd, dead: false };
 }
 
@@ -120,7 +114,7 @@ function leadersIn(res: Awaited<ReturnType<PdClient['members']>>): number[] {
 beforeAll(async () => {
   for (const id of [1, 2, 3]) members.set(id, `127.0.0.1:${await freePort()}`);
   for (const id of [1, 2, 3]) running.set(id, await startMember(id));
-  client = new PdClient([...members.values()], systemClock, systemTimers);
+  client = new PdClient([...members.values()], systemClock, systemTimers, grpcDialer);
 });
 
 afterAll(async () => {
@@ -146,7 +140,7 @@ describe('three placement driver members in one process', () => {
     expect(res.term).toBeGreaterThan(0);
     // Asking a follower directly: it names the same leader, and answers data calls with a redirect.
     const follower = [...running.values()].find((m) => m !== firstLeader)!;
-    const direct = new PdMemberClient(members.get(follower.id)!);
+    const direct = grpcDialer.pdMember(members.get(follower.id)!);
     try {
       const fromFollower = await direct.call('GetMembers', { selfOnly: false }, 5_000);
       expect(leadersIn(fromFollower)).toEqual([firstLeader.id]);

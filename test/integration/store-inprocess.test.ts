@@ -217,7 +217,7 @@ describe('stores over gRPC on loopback', () => {
     const leader = [...stores.values()].find((s) => s.replicas.get(rangeId)!.isLeader())!;
     await waitFor(() => back.replicas.get(rangeId)!.applied >= leader.replicas.get(rangeId)!.applied);
     // The follower's data and exactly-once records equal the leader's.
-    const { rangeStateBounds } = await import('../../src/store/snapshot.js');
+    const { rangeStateBounds } = await import('../../src/replica/index.js');
     const dump = async (s: Store) => {
       const out: string[] = [];
       for (const b of rangeStateBounds(s.replicas.get(rangeId)!.desc.current)) {

@@ -1,11 +1,13 @@
 /**
- * The whole-cluster simulator in the test suite: real stores over in-memory
- * network, disks and clock, under cuts and crashes. SIM_SEED_START moves the
- * window of seeds so CI can roam; a failure prints its replay command.
+ * The whole-cluster simulator in the test suite: the placement driver, the
+ * stores and the gateway's router over in-memory network, disks and clock,
+ * under cuts, pauses, crashes, disk faults and operator commands.
+ * SIM_SEED_START moves the window of seeds so CI can roam; a failure prints
+ * its replay command. Seeds that once found a bug stay as regression tests.
  */
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/sim/history-check.js';
-import { clusterReplayCommand, runClusterSeed } from '../../src/sim/index.js';
+import { ClusterSim, clusterReplayCommand, DEFAULT_CLUSTER_SIM, runClusterSeed } from '../../src/sim/index.js';
 
 const START = Number(process.env.SIM_SEED_START ?? 1);
 
@@ -13,16 +15,19 @@ async function runSeeds(from: number, count: number, stores: number): Promise<vo
   const failures: string[] = [];
   let ops = 0;
   let faults = 0;
+  let operators = 0;
   for (let seed = from; seed < from + count; seed++) {
     const r = await runClusterSeed(seed, { stores });
     ops += r.stats.ops;
-    faults += r.stats.cuts + r.stats.crashes;
+    faults += r.stats.cuts + r.stats.crashes + r.stats.pauses;
+    operators += r.stats.operatorsOk;
     if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}`);
   }
   expect(failures, failures.join('\n')).toEqual([]);
-  // The runs did real work under real faults.
+  // The runs did real work under real faults, and the operators ran.
   expect(ops / count).toBeGreaterThan(300);
   expect(faults / count).toBeGreaterThan(2);
+  expect(operators / count).toBeGreaterThan(1);
 }
 
 describe('the whole-cluster simulator', () => {
@@ -38,11 +43,12 @@ describe('the whole-cluster simulator', () => {
       const r = await runClusterSeed(seed, { workload: 'bank' });
       committed += r.stats.committed;
       abandoned += r.stats.abandoned;
-      if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed)} --bank`);
+      if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed, 3, 'bank')}`);
     }
     expect(failures, failures.join('\n')).toEqual([]);
     console.log(`bank: ${committed / 20} commits and ${abandoned / 20} abandoned transfers per seed`);
-    expect(committed / 20).toBeGreaterThan(100);
+    // About 100 per seed since the PD, its operators and the router run in the simulator too (150 before).
+    expect(committed / 20).toBeGreaterThan(60);
     // Coordinators died after their prewrites or their primary's commit, and readers resolved what they left.
     expect(abandoned / 20).toBeGreaterThan(1);
   }, 120_000);
@@ -55,13 +61,36 @@ describe('the whole-cluster simulator', () => {
       const r = await runClusterSeed(seed, { workload: 'append' });
       committed += r.stats.committed;
       conflicts += r.stats.conflicts;
-      if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed)} --append`);
+      if (!r.ok) failures.push(`seed ${seed}: ${r.failure}\n  replay: ${clusterReplayCommand(seed, 3, 'append')}`);
     }
     expect(failures, failures.join('\n')).toEqual([]);
     // Enough commits, and enough contention that conflicts were decided.
     expect(committed / 20).toBeGreaterThan(200);
     expect(conflicts / 20).toBeGreaterThan(10);
   }, 120_000);
+
+  // Later changes move what a seed does; these stay as the seeds that once failed.
+  // Seeds 184 and 191: a PD operator moving a replica to a store that had died retried its first step
+  // for 30 s, holding the operator queue and with it the replacement of that store. Seed 131: a leader
+  // quiesced with a leadership transfer pending, so the transfer never timed out and refused every
+  // conf change. Seed 3029 (5 stores): the answer to a replica removal was lost to a partition, and the
+  // PD waited out a 60 s call deadline, again holding the queue.
+  it.each([
+    [131, 3],
+    [184, 3],
+    [191, 3],
+    [3029, 5],
+  ])('regression: seed %i (%i stores)', async (seed, stores) => {
+    const r = await runClusterSeed(seed, { stores });
+    expect(r.ok, `${r.failure}\n  replay: ${clusterReplayCommand(seed, stores)}`).toBe(true);
+  }, 60_000);
+
+  it('writes resume within 3 s after a range leader is cut off (ISSUE 8 §3)', async () => {
+    const ms: number[] = [];
+    for (let seed = START; seed < START + 10; seed++) ms.push(await new ClusterSim({ ...DEFAULT_CLUSTER_SIM, seed }).leaderCutOff());
+    console.log(`leader cut off: writes resumed after ${ms.join(', ')} ms (simulated)`);
+    expect(Math.max(...ms)).toBeLessThan(3_000);
+  }, 60_000);
 
   it('replays a seed bit for bit: the same digest twice', async () => {
     const a = await runClusterSeed(START + 7);

@@ -14,7 +14,7 @@
  * acknowledged write (how long the writer's range was unavailable).
  */
 import { kvModel } from '../../src/sim/kv-model.js';
-import type { KvCommand, KvResult } from '../../src/sim/kv-state-machine.js';
+import type { KvCommand, KvResult } from '../../src/sim/kv-model.js';
 import type { CheckResult, Operation } from '../../src/sim/wgl-checker.js';
 import { checkLinearizable } from '../../src/sim/wgl-checker.js';
 

@@ -3,18 +3,17 @@
  * the same bytes to the same state and so computes the same result (a failed
  * cas or a conflict is a result, not an error).
  *
- *   txn    := 5:u8 requestId:bytes flags:u8 command   (src/txn/codec.ts; flags: 1 = a client retry, look the id up first)
+ *   cmd    := 5:u8 requestId:bytes flags:u8 command   (the command as the range's state machine writes it; flags: 1 = a client retry, look the id up first)
  *   split  := 3:u8 requestId:bytes splitKey:bytes newRangeId:u64 version:u64 confVer:u64
  *   rotate := 4:u8 (start a new generation of exactly-once records, drop the one before the last)
  */
 import { ByteReader, ByteWriter, DbError } from '../common/index.js';
-import type { TxnCommand, TxnResult } from '../txn/index.js';
-import { decodeTxnCommand, decodeTxnResult, encodeTxnResult, writeTxnCommand } from '../txn/index.js';
+import type { RangeStateMachine } from './state-machine.js';
 
-/** A transactional command (a `/kv` write included) as proposed by a range leader. */
-export interface TxnEntry {
+/** A client command as proposed by a range leader. */
+export interface CommandEntry<C> {
   readonly requestId: string;
-  readonly cmd: TxnCommand;
+  readonly cmd: C;
   /** A client retry: look the request id up before applying. */
   readonly retry: boolean;
 }
@@ -30,24 +29,25 @@ export interface SplitCommand {
 
 const SPLIT_OP = 3;
 const ROTATE_OP = 4;
-const TXN_OP = 5;
+const CMD_OP = 5;
 
 /** The rotate command: the same bytes every time. */
 export const ROTATE_DEDUP = Uint8Array.of(ROTATE_OP);
 
 /** What applying an entry came to: the command's result, or `stale` when its keys (or the split) no longer belong to the range, and nothing applied. */
-export type EntryResult = { readonly stale: false; readonly result: TxnResult } | { readonly stale: true };
+export type EntryResult<R> = { readonly stale: false; readonly result: R } | { readonly stale: true };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const corrupt = (why: string) => new DbError('CORRUPT_COMMAND', `bad command in log: ${why}`);
 
-export function encodeTxnEntry(e: TxnEntry): Uint8Array {
+/** One buffer per entry: the header, then the command as the state machine writes it. */
+export function encodeCommandEntry<C>(e: CommandEntry<C>, machine: RangeStateMachine<C, unknown>): Uint8Array {
   const w = new ByteWriter(160);
-  w.u8(TXN_OP);
+  w.u8(CMD_OP);
   w.bytes(encoder.encode(e.requestId));
   w.u8(e.retry ? 1 : 0);
-  writeTxnCommand(w, e.cmd);
+  machine.writeCommand(w, e.cmd);
   return w.finish().slice();
 }
 
@@ -62,9 +62,9 @@ export function encodeSplit(c: SplitCommand): Uint8Array {
   return w.finish().slice();
 }
 
-export type Entry = { kind: 'txn'; entry: TxnEntry } | { kind: 'split'; split: SplitCommand } | { kind: 'rotate' };
+export type Entry<C> = { kind: 'cmd'; entry: CommandEntry<C> } | { kind: 'split'; split: SplitCommand } | { kind: 'rotate' };
 
-export function decodeEntry(data: Uint8Array): Entry {
+export function decodeEntry<C>(data: Uint8Array, machine: RangeStateMachine<C, unknown>): Entry<C> {
   if (data[0] === ROTATE_OP && data.byteLength === 1) return { kind: 'rotate' };
   const r = new ByteReader(data, corrupt);
   const op = r.u8();
@@ -73,13 +73,10 @@ export function decodeEntry(data: Uint8Array): Entry {
     r.end();
     return { kind: 'split', split };
   }
-  if (op !== TXN_OP) throw corrupt(`unknown entry op ${op}`);
+  if (op !== CMD_OP) throw corrupt(`unknown entry op ${op}`);
   const requestId = decoder.decode(r.bytes());
   const retry = r.u8() === 1;
-  const cmd = decodeTxnCommand(data.subarray(data.byteLength - r.remaining), corrupt);
-  return { kind: 'txn', entry: { requestId, cmd, retry } };
+  const cmd = machine.readCommand(data.subarray(data.byteLength - r.remaining), corrupt);
+  return { kind: 'cmd', entry: { requestId, cmd, retry } };
 }
 
-/** Results kept for exactly-once retries. */
-export const encodeResult = encodeTxnResult;
-export const decodeResult = (data: Uint8Array): TxnResult => decodeTxnResult(data, (why) => new DbError('CORRUPT_RESULT', `bad dedup record: ${why}`));

@@ -9,9 +9,10 @@
  * range.
  */
 import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
-import { encodeApplyState, INITIAL_LOG_INDEX, keys } from '../storage/index.js';
+import { keys } from '../storage/index.js';
 import type { SplitCommand } from './command.js';
-import { encodeDescriptor, replicaIdFor } from '../replica/index.js';
+import { encodeDescriptor, replicaIdFor } from './range-descriptor.js';
+import { stageInitialState } from './initial-state.js';
 import type { RangeDescriptor } from '../common/index.js';
 
 /** Why the split cannot apply to `desc` (stale epoch, key outside), or undefined. */
@@ -42,12 +43,7 @@ export function splitDescriptors(desc: RangeDescriptor, cmd: SplitCommand): { le
  */
 export async function stageSplit(engine: Engine, batch: WriteBatch, left: RangeDescriptor, right: RangeDescriptor, rightStorage: DurableRaftStorage): Promise<void> {
   batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
-  batch.put(keys.rangeDescriptorKey(right.id), encodeDescriptor(right));
-  rightStorage.stageInitialSnapshot(
-    batch,
-    right.replicas.map((r) => r.replicaId),
-  );
-  batch.put(keys.applyStateKey(right.id), encodeApplyState(INITIAL_LOG_INDEX));
+  stageInitialState(batch, right, rightStorage);
   const { gte, lt } = keys.dedupBounds(left.id);
   for await (const [k, v] of engine.range(gte, lt)) batch.put(keys.dedupKeyForGroup(k, right.id), v);
 }

@@ -1,30 +1,32 @@
 /**
- * One range replica on a store: its RawNode and durable Raft log, its
- * descriptor, the client writes and reads waiting on it, and its quiescence.
- * The Store's event loop drives it; this class never does I/O by itself except
- * reading the engine during apply.
+ * One range replica: its RawNode and durable Raft log, its descriptor, the
+ * client writes and reads waiting on it, its apply into the engine with
+ * exactly-once records, and its quiescence. The Ready loop (ready-loop.ts)
+ * drives it; this class never does I/O by itself except reading the engine
+ * at open and during apply.
+ *
+ * The log's framing (command.ts: client commands, splits, rotations) and
+ * membership changes are the replica's; what a client command does to the
+ * engine is its state machine's (state-machine.ts), which the host provides:
+ * the store's is MVCC.
  */
-import type { Message, Ready } from '../raft/index.js';
+import type { Message, RaftConfig, Ready } from '../raft/index.js';
 import { DEFAULT_CONFIG, RawNode } from '../raft/index.js';
 import { NotLeaderError, OutcomeUnknownError, UnavailableError } from '../common/index.js';
 import type { DbError, Rng } from '../common/index.js';
-import type { DurableRaftStorage, Engine, WriteBatch } from '../storage/index.js';
-import { keys } from '../storage/index.js';
-import type { Entry, EntryResult, SplitCommand, TxnEntry } from './command.js';
-import { decodeEntry, decodeResult, encodeResult, encodeSplit, encodeTxnEntry, ROTATE_DEDUP } from './command.js';
-import type { Timestamp } from '../common/index.js';
-import type { TxnCommand } from '../txn/index.js';
-import { applyTxnCommand, MvccTxn, OK } from '../txn/index.js';
-import type { ApplyView } from './apply-view.js';
-import { MetaCache } from './meta-cache.js';
-import { encodeApplyState } from '../storage/index.js';
-import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from '../replica/index.js';
+import type { Engine, WriteBatch } from '../storage/index.js';
+import { decodeApplyState, DurableRaftStorage, encodeApplyState, keys } from '../storage/index.js';
+import type { CommandEntry, Entry, EntryResult, SplitCommand } from './command.js';
+import { decodeEntry, encodeCommandEntry, encodeSplit, ROTATE_DEDUP } from './command.js';
+import { containsKey, encodeDescriptor, storeOfReplica, withMembership } from './range-descriptor.js';
 import { splitDescriptors, splitRejection, stageSplit } from './split.js';
+import type { ApplyView, RangeStateMachine } from './state-machine.js';
+import { isRefusal } from './state-machine.js';
 import type { RangeDescriptor } from '../common/index.js';
 
-/** What applying a split asks of the store: open the right half's replica. */
+/** What applying a split asks of the host: whether the right half is already here, and storage for it. */
 export interface ApplyHost {
-  /** The replica of `rangeId` on this store, if any. */
+  /** Whether this host already has a replica of `rangeId`. */
   hasReplica(rangeId: number): boolean;
   /** A fresh durable Raft storage for a new group (to stage its bootstrap). */
   openStorage(rangeId: number): Promise<DurableRaftStorage>;
@@ -35,59 +37,38 @@ export interface Waiter<T> {
   reject(e: Error): void;
 }
 
-/** A write's waiter, stamped when the write is proposed (monotonic ms; for the proposal-to-apply histogram). */
-export interface WriteWaiter extends Waiter<EntryResult> {
+/**
+ * A write's waiter, stamped when the write is proposed: when (monotonic ms;
+ * for the proposal-to-apply histogram), and the log position of its entry.
+ */
+export interface WriteWaiter<R = unknown> extends Waiter<EntryResult<R>> {
   proposedAt: number;
+  /**
+   * Its entry's index and term: only that entry answers it. An earlier entry
+   * of the same request (a client's attempt that reached an earlier leader)
+   * may apply first, and its result is not this one's when the state machine
+   * keeps no record of it (a refusal is evaluated again).
+   */
+  index: number;
+  term: number;
 }
+
+/** The Raft settings a host chooses (the rest are DEFAULT_CONFIG's). */
+export type ReplicaTuning = Partial<Pick<RaftConfig, 'electionTick' | 'readOnly' | 'maxSizePerMsg' | 'maxInflightMsgs'>>;
 
 const encoder = new TextEncoder();
 const NONE: readonly number[] = [];
-const STALE: EntryResult = { stale: true };
+const STALE = { stale: true } as const;
 
-/** The keys a command touches (empty for the range-wide ones); all must lie in the range for it to apply. */
-function keysOf(cmd: TxnCommand): readonly Uint8Array[] {
-  switch (cmd.kind) {
-    case 'kvWrite':
-      return [cmd.key];
-    case 'prewrite':
-      return cmd.mutations.map((m) => m.key);
-    case 'commit':
-    case 'rollback':
-    case 'resolveLock':
-      return cmd.keys;
-    case 'checkTxnStatus':
-    case 'heartbeat':
-      return [cmd.primary];
-    case 'gc':
-      return [];
-  }
-}
-
-/** The metadata keys the entries will read: fetched for a whole turn in one call. */
-export function metaKeysOf(entries: readonly (Entry | undefined)[]): Uint8Array[] {
-  return entries.flatMap((d) => (d?.kind === 'txn' ? keysOf(d.entry.cmd).map(keys.metaKey) : []));
-}
-
-/**
- * Commands whose retries are answered from an exactly-once record: a
- * one-phase commit, and a `/kv` write without a timestamp. A `/kv` write with
- * one needs no record: its retry (same timestamp) finds its own version by
- * that timestamp (see kv-write.ts).
- */
-const needsExactlyOnce = (cmd: TxnCommand): boolean => (cmd.kind === 'kvWrite' && cmd.ts === 0n) || (cmd.kind === 'prewrite' && cmd.onePc);
-
-/** Commands stamped with the leader's read floor at proposal (they commit at a timestamp the leader picks). */
-export const needsFloor = (cmd: TxnCommand): boolean => cmd.kind === 'kvWrite' || (cmd.kind === 'prewrite' && cmd.onePc);
-
-export class Replica {
+export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R> = RangeStateMachine<C, R>> {
   readonly raw: RawNode;
   /** Writes accepted this turn, proposed together at the next flush. */
-  private queuedWrites: { cmd: TxnEntry | SplitCommand; waiter: WriteWaiter }[] = [];
-  /** Right halves created by splits applied this turn: the store opens their replicas after the apply batch. */
+  private queuedWrites: { cmd: CommandEntry<C> | SplitCommand; waiter: WriteWaiter<R | undefined> }[] = [];
+  /** Right halves created by splits applied this turn: the host opens their replicas after the apply batch (LoopHost.afterApply). */
   readonly createdBySplit: RangeDescriptor[] = [];
-  /** Set when this replica applied its own removal: the store destroys it after the apply batch. */
+  /** Set when this replica applied its own removal: the host destroys it after the apply batch (LoopHost.afterApply). */
   removed = false;
-  /** Destroyed: no longer in the store's maps; nothing may schedule or persist it again. */
+  /** Destroyed: no longer in the host's maps; nothing may schedule or persist it again. */
   destroyed = false;
   /**
    * Exactly-once records live in generations: a retry is looked up in the
@@ -100,21 +81,12 @@ export class Replica {
   writesSinceRotate = 0;
   ticksSinceRotate = 0;
   /** Proposed writes awaiting apply, by request id. */
-  private readonly inflight = new Map<string, WriteWaiter>();
-  /**
-   * The highest timestamp a snapshot read was served at while this replica
-   * led: a `/kv` write or one-phase commit proposed now must commit above it
-   * (TiKV's max_ts). A new leader does not know its predecessor's reads, so it
-   * first takes a fresh TSO timestamp (syncedTerm records for which term).
-   */
-  maxReadTs: Timestamp = 0n;
-  syncedTerm = 0;
-  private syncWaiters: Waiter<void>[] = [];
+  private readonly inflight = new Map<string, WriteWaiter<R | undefined>>();
   /** Reads accepted this turn: one ReadIndex round serves them all. */
   private queuedReads: Waiter<void>[] = [];
-  /** The queued reads must also wait for everything proposed before they arrived (snapshot reads: see maxReadTs). */
+  /** The queued reads must also wait for everything proposed before they arrived (a snapshot read raising the leader's floor, say). */
   private queuedReadsNeedProposed = false;
-  /** Read rounds by context, with when each started (monotonic ms). */
+  /** Read rounds by context, with when each started (monotonic ms) and the index they must wait for at least. */
   private readonly readRounds = new Map<string, { waiters: Waiter<void>[]; startedAt: number; minIndex: number }>();
   private readsAwaitingApply: { index: number; waiters: Waiter<void>[]; startedAt: number }[] = [];
   private readSeq = 0;
@@ -123,12 +95,10 @@ export class Replica {
   quiesced = false;
   /** Ticks the leader has been idle with every follower caught up. */
   private idleTicks = 0;
-  /** A snapshot received over the Snapshot stream, waiting to be installed with its Raft state. */
+  /** A snapshot received (see acceptSnapshot), waiting to be installed with its Raft state. */
   incomingSnapshot: { index: number; desc: RangeDescriptor; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
   /** Peers a snapshot is being streamed to. */
   readonly sendingSnapshotTo = new Set<number>();
-  /** Key metadata as of the last written turn (see meta-cache.ts). */
-  readonly metaCache = new MetaCache();
   /** Log compaction requested by the tick; done inside the next loop turn. */
   compactTo = 0;
 
@@ -138,10 +108,24 @@ export class Replica {
     readonly storage: DurableRaftStorage,
     applied: number,
     rng: Rng,
-    electionTick: number,
+    tuning: ReplicaTuning,
+    /** What the range's commands mean (the host's). */
+    readonly machine: M,
   ) {
     this.applied = applied;
-    this.raw = new RawNode({ ...DEFAULT_CONFIG, id: replicaId, applied, electionTick, maxInflightMsgs: 64 }, storage, rng);
+    this.raw = new RawNode({ ...DEFAULT_CONFIG, maxInflightMsgs: 64, ...tuning, id: replicaId, applied }, storage, rng);
+  }
+
+  /** Opens the replica `replicaId` of `desc` from what `engine` holds (its Raft log, applied index, dedup generation). */
+  static async open<C, R, M extends RangeStateMachine<C, R>>(engine: Engine, desc: RangeDescriptor, replicaId: number, rng: Rng, tuning: ReplicaTuning, machine: M): Promise<Replica<C, R, M>> {
+    const storage = await DurableRaftStorage.open(engine, desc.id);
+    const applyKey = keys.applyStateKey(desc.id);
+    const applyBytes = await engine.get(applyKey);
+    const applied = applyBytes ? decodeApplyState(applyBytes, applyKey) : 0;
+    const replica = new Replica<C, R, M>({ current: desc }, replicaId, storage, applied, rng, tuning, machine);
+    const generation = await engine.get(keys.dedupGenerationKey(desc.id));
+    if (generation) replica.dedupGeneration = decodeGeneration(generation);
+    return replica;
   }
 
   get rangeId(): number {
@@ -161,16 +145,19 @@ export class Replica {
     return this.queuedWrites.length > 0 || this.queuedReads.length > 0;
   }
 
-  write(cmd: TxnEntry | SplitCommand): Promise<EntryResult> {
+  /** Proposes a client command (answered with its state machine's result) or a split (answered with nothing but whether it applied). */
+  write(cmd: CommandEntry<C>): Promise<EntryResult<R>>;
+  write(cmd: SplitCommand): Promise<EntryResult<undefined>>;
+  write(cmd: CommandEntry<C> | SplitCommand): Promise<EntryResult<R | undefined>> {
     this.wake();
-    return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject, proposedAt: 0 } }));
+    return new Promise((resolve, reject) => this.queuedWrites.push({ cmd, waiter: { resolve, reject, proposedAt: 0, index: 0, term: 0 } }));
   }
 
   /**
    * Resolves once a linearizable read of this range's data may be served
    * locally. With `afterProposed`, also once every write proposed before the
-   * call has applied: a snapshot read raises maxReadTs, and a write proposed
-   * earlier was stamped with the floor before it.
+   * call has applied (a snapshot read raised the leader's floor, and a write
+   * proposed earlier was stamped with the floor before it).
    */
   readBarrier(afterProposed = false): Promise<void> {
     this.wake();
@@ -178,52 +165,42 @@ export class Replica {
     return new Promise((resolve, reject) => this.queuedReads.push({ resolve, reject }));
   }
 
-  /** Whether this leader knows a floor above every read its predecessors served. */
-  get tsSynced(): boolean {
-    return this.syncedTerm === this.raw.term;
-  }
-
-  /** Resolves once tsSynced (the store asks the TSO on each new leadership). */
-  awaitTsSync(): Promise<void> {
-    if (this.tsSynced) return Promise.resolve();
-    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
-  }
-
-  /** A TSO timestamp taken after this replica became leader in `term`. */
-  onTsSynced(term: number, ts: Timestamp): void {
-    if (!this.isLeader() || this.raw.term !== term) return;
-    if (ts > this.maxReadTs) this.maxReadTs = ts;
-    this.syncedTerm = term;
-    for (const w of this.syncWaiters.splice(0)) w.resolve();
-  }
-
-  /** A snapshot read at ts is being served: later single-step commits land above it. */
-  observeRead(ts: Timestamp): void {
-    if (ts > this.maxReadTs) this.maxReadTs = ts;
-  }
-
   /** Proposes the writes and starts the read round accumulated this turn; `now` is the loop turn's monotonic clock reading. */
   flushRequests(now: number): void {
     if (this.queuedWrites.length > 0) {
-      let batch = this.queuedWrites;
+      const batch = this.queuedWrites;
       this.queuedWrites = [];
-      if (!this.tsSynced && batch.some((w) => 'cmd' in w.cmd && needsFloor(w.cmd.cmd))) {
-        // Leadership moved since the service awaited the sync: refused before the log, nothing applied.
-        const unsynced = new UnavailableError(`range ${this.rangeId}: the leader has not synced its timestamp floor yet`);
-        for (const w of batch) if ('cmd' in w.cmd && needsFloor(w.cmd.cmd)) w.waiter.reject(unsynced);
-        batch = batch.filter((w) => !('cmd' in w.cmd && needsFloor(w.cmd.cmd)));
+      const proposed: typeof batch = [];
+      const data: Uint8Array[] = [];
+      for (const w of batch) {
+        if ('splitKey' in w.cmd) {
+          data.push(encodeSplit(w.cmd));
+          proposed.push(w);
+          continue;
+        }
+        // The state machine stamps what it needs of the leader's state, or refuses before the log (nothing applies).
+        const cmd = this.machine.propose(w.cmd.cmd, this.raw.term);
+        if (isRefusal(cmd)) {
+          w.waiter.reject(cmd.refused);
+          continue;
+        }
+        data.push(encodeCommandEntry(cmd === w.cmd.cmd ? w.cmd : { ...w.cmd, cmd }, this.machine));
+        proposed.push(w);
       }
-      this.writesSinceRotate += batch.length;
-      const res = this.raw.proposeBatch(batch.map((w) => ('splitKey' in w.cmd ? encodeSplit(w.cmd) : encodeTxnEntry(this.stampFloor(w.cmd)))));
-      if (res.kind === 'ok') {
-        for (const w of batch) {
+      this.writesSinceRotate += proposed.length;
+      const res = data.length > 0 ? this.raw.proposeBatch(data) : undefined;
+      if (res?.kind === 'ok') {
+        // The batch's entries end at res.index, in proposal order.
+        for (const [i, w] of proposed.entries()) {
           w.waiter.proposedAt = now;
+          w.waiter.index = res.index - proposed.length + 1 + i;
+          w.waiter.term = res.term;
           this.inflight.set(w.cmd.requestId, w.waiter);
         }
-      } else {
+      } else if (res) {
         // Refused before entering the log: nothing can apply.
         const err = res.kind === 'notLeader' ? new NotLeaderError(res.leader ? storeOfReplica(res.leader) : 0) : new UnavailableError(res.reason);
-        for (const w of batch) w.waiter.reject(err);
+        for (const w of proposed) w.waiter.reject(err);
       }
     }
     if (this.queuedReads.length > 0) {
@@ -236,13 +213,6 @@ export class Replica {
     }
   }
 
-  /** The entry as proposed now: a command that commits at a timestamp of the leader's choosing carries the read floor. */
-  private stampFloor(e: TxnEntry): TxnEntry {
-    const c = e.cmd;
-    if (c.kind === 'kvWrite' || (c.kind === 'prewrite' && c.onePc)) return { ...e, cmd: { ...c, floor: this.maxReadTs } };
-    return e;
-  }
-
   /**
    * Leadership changed: what we promised as leader can no longer be confirmed
    * here. A proposed write may still commit under the next leader, so its
@@ -250,29 +220,34 @@ export class Replica {
    */
   onSoftState(rd: Ready): void {
     if (!rd.softState || rd.softState.role === 'leader') return;
-    const lost = new OutcomeUnknownError(`leadership moved (to store ${this.leaderStore()}) before the write applied`);
-    for (const w of this.inflight.values()) w.reject(lost);
-    this.inflight.clear();
+    // Errors are built only when someone waits: capturing a stack costs more than the rest of a turn.
+    if (this.inflight.size > 0) {
+      const lost = new OutcomeUnknownError(`leadership moved (to store ${this.leaderStore()}) before the write applied`);
+      for (const w of this.inflight.values()) w.reject(lost);
+      this.inflight.clear();
+    }
     const err = new NotLeaderError(this.leaderStore());
-    for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
-    this.readRounds.clear();
-    for (const w of this.syncWaiters.splice(0)) w.reject(err);
+    if (this.readRounds.size > 0) {
+      for (const round of this.readRounds.values()) for (const w of round.waiters) w.reject(err);
+      this.readRounds.clear();
+    }
+    this.machine.leadershipLost(err);
   }
 
-  /** The Ready's committed entries, decoded once (undefined for conf changes and empty entries). */
-  decodeCommitted(rd: Ready): (Entry | undefined)[] {
-    return rd.committedEntries.map((e) => (e.type !== 'conf' && e.data.byteLength > 0 ? decodeEntry(e.data) : undefined));
+  /** The Ready's committed entries, decoded once (undefined for conf changes and empty entries): the host reads ahead what they will read. */
+  decodeCommitted(rd: Ready): (Entry<C> | undefined)[] {
+    return rd.committedEntries.map((e) => (e.type !== 'conf' && e.data.byteLength > 0 ? decodeEntry(e.data, this.machine) : undefined));
   }
 
   /**
-   * Applies committed entries through the turn's view into its batch (data,
-   * dedup records, applied index, descriptor changes). Returns the results to
-   * hand out once the batch is written.
+   * Applies committed entries (decoded by decodeCommitted) through the turn's
+   * view into its batch (data, dedup records, applied index, descriptor
+   * changes). Returns the results to hand out once the batch is written.
    */
-  async apply(rd: Ready, entries: readonly (Entry | undefined)[], view: ApplyView, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[WriteWaiter, EntryResult][]> {
-    const done: [WriteWaiter, EntryResult][] = [];
+  async apply(rd: Ready, entries: readonly (Entry<C> | undefined)[], view: ApplyView, engine: Engine, batch: WriteBatch, host: ApplyHost): Promise<[WriteWaiter<R | undefined>, EntryResult<R | undefined>][]> {
+    const done: [WriteWaiter<R | undefined>, EntryResult<R | undefined>][] = [];
     if (rd.snapshot) {
-      // Installed by the store in the persist batch (see Store.stageSnapshotInstall).
+      // Installed by the Ready loop in the persist batch (see stageSnapshotInstall in range-snapshot.ts).
       this.applied = rd.snapshot.meta.index;
       if (this.incomingSnapshot?.index === rd.snapshot.meta.index) {
         this.desc.current = this.incomingSnapshot.desc;
@@ -294,7 +269,7 @@ export class Replica {
         if (!this.desc.current.replicas.some((r) => r.replicaId === this.replicaId)) this.removed = true;
       } else if (e.data.byteLength > 0) {
         const entry = entries[i]!;
-        let result: EntryResult;
+        let result: EntryResult<R | undefined>;
         let id: string;
         if (entry.kind === 'rotate') {
           await this.applyRotate(engine, batch);
@@ -305,10 +280,10 @@ export class Replica {
           result = await this.applySplit(entry.split, engine, batch, view, host);
         } else {
           id = entry.entry.requestId;
-          result = await this.applyTxn(entry.entry, view);
+          result = await this.applyCommand(entry.entry, view);
         }
         const waiter = this.inflight.get(id);
-        if (waiter) {
+        if (waiter && waiter.index === e.index && waiter.term === e.term) {
           this.inflight.delete(id);
           done.push([waiter, result]);
         }
@@ -319,25 +294,24 @@ export class Replica {
     return done;
   }
 
-  /** A transactional command: looked up first when it is a retry of one that applies at most once. */
-  private async applyTxn(entry: TxnEntry, view: ApplyView): Promise<EntryResult> {
+  /** A client command: looked up first when it is a retry of one its state machine applies at most once by record. */
+  private async applyCommand(entry: CommandEntry<C>, view: ApplyView): Promise<EntryResult<R>> {
     const desc = this.desc.current;
+    const m = this.machine;
     // Proposed before a split moved a key to another range: that range applies the retry.
-    if (!keysOf(entry.cmd).every((k) => containsKey(desc, k))) return STALE;
-    const once = needsExactlyOnce(entry.cmd);
-    const id = once ? encoder.encode(entry.requestId) : undefined;
+    if (!m.keysOf(entry.cmd).every((k) => containsKey(desc, k))) return STALE;
+    const id = m.exactlyOnce(entry.cmd) ? encoder.encode(entry.requestId) : undefined;
     const dedup = id ? keys.dedupKey(this.rangeId, this.dedupGeneration, id) : undefined;
     if (id && dedup && entry.retry) {
       const seen = (await view.get(dedup)) ?? (this.dedupGeneration > 0 ? await view.get(keys.dedupKey(this.rangeId, this.dedupGeneration - 1, id)) : undefined);
-      if (seen) return { stale: false, result: decodeResult(seen) };
+      if (seen) return { stale: false, result: m.decodeResult(seen) };
     }
-    const result = await applyTxnCommand(new MvccTxn(view, view), entry.cmd, desc, entry.retry);
-    // Only what applied is remembered: a refusal (locked, a stale timestamp) is asked again.
-    if (dedup && result.kind === 'ok') view.put(dedup, encodeResult(result));
+    const result = await m.apply(entry.cmd, desc, entry.retry, view);
+    if (dedup && m.remembers(result)) view.put(dedup, m.encodeResult(result));
     return { stale: false, result };
   }
 
-  private async applySplit(cmd: SplitCommand, engine: Engine, batch: WriteBatch, view: ApplyView, host: ApplyHost): Promise<EntryResult> {
+  private async applySplit(cmd: SplitCommand, engine: Engine, batch: WriteBatch, view: ApplyView, host: ApplyHost): Promise<EntryResult<undefined>> {
     if (splitRejection(this.desc.current, cmd) !== undefined) return STALE;
     const { left, right } = splitDescriptors(this.desc.current, cmd);
     this.desc.current = left;
@@ -351,7 +325,7 @@ export class Replica {
     } else {
       batch.put(keys.rangeDescriptorKey(left.id), encodeDescriptor(left));
     }
-    return { stale: false, result: OK };
+    return { stale: false, result: undefined };
   }
 
   private async applyRotate(engine: Engine, batch: WriteBatch): Promise<void> {
@@ -405,6 +379,7 @@ export class Replica {
     this.readRounds.clear();
     for (const r of this.readsAwaitingApply) for (const w of r.waiters) w.reject(err);
     this.readsAwaitingApply = [];
+    this.machine.leadershipLost(err);
   }
 
   // ---- quiescence -------------------------------------------------------------
@@ -421,7 +396,8 @@ export class Replica {
    */
   tickQuiesce(): boolean {
     const s = this.raw.status();
-    if (s.role !== 'leader' || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
+    // A leadership transfer is abandoned after an election timeout of ticks: quiesced, it would never be.
+    if (s.role !== 'leader' || s.leadTransferee !== 0 || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
       this.idleTicks = 0;
       return false;
     }
@@ -438,13 +414,13 @@ export class Replica {
   }
 }
 
-export function encodeGeneration(gen: number): Uint8Array {
+function encodeGeneration(gen: number): Uint8Array {
   const out = new Uint8Array(4);
   new DataView(out.buffer).setUint32(0, gen);
   return out;
 }
 
-export function decodeGeneration(bytes: Uint8Array): number {
+function decodeGeneration(bytes: Uint8Array): number {
   if (bytes.byteLength !== 4) throw new Error(`bad dedup generation record of ${bytes.byteLength} bytes`);
   return new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
 }

@@ -5,7 +5,7 @@
  * stores with fresh replica ids, both at version + 1).
  */
 import { describe, expect, it } from 'vitest';
-import { replicaIdFor, storeOfReplica } from '../replica/index.js';
+import { replicaIdFor, storeOfReplica } from './range-descriptor.js';
 import type { SplitCommand } from './command.js';
 import { splitDescriptors, splitRejection } from './split.js';
 import type { RangeDescriptor } from '../common/index.js';
