@@ -8,6 +8,10 @@
  * liveness heartbeat per store pair per tick lets quiesced followers notice a
  * dead leader's store.
  *
+ * Its replicas apply MVCC (mvcc-range.ts, the state machine it plugs into
+ * each replica; mvcc-turn.ts, its side of every loop turn), and a new range
+ * leader takes its read floor from the TSO (ts-sync.ts).
+ *
  * The operations live by concern beside it: kv-service.ts (range-level KV
  * requests), range-admin.ts (split, membership changes, sizes),
  * snapshot-transfer.ts (send, receive, install), liveness.ts (silent peer
