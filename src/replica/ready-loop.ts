@@ -32,6 +32,8 @@ export interface LoopHost extends ApplyHost {
   afterApply(r: Replica): Promise<void>;
   /** The loop failed (a storage write, a broken invariant): continuing could acknowledge writes that are not durable. */
   fatal(err: unknown): void;
+  /** Called as a turn starts, before it starts any read: the host brings its replicas' ticks up to the clock (lease reads). */
+  beforeTurn?(): void;
 }
 
 /** The counters and histograms the loop feeds (StoreMetrics is one). */
@@ -112,6 +114,7 @@ export class ReadyLoop {
   }
 
   private async turn(): Promise<void> {
+    this.host.beforeTurn?.();
     const dirty = [...this.dirty];
     this.dirty.clear();
     const work: [Replica, Ready][] = [];

@@ -48,6 +48,8 @@ export interface ClusterSimOptions {
   readonly livenessMs: number;
   /** Log the processes' lines at this level, stamped with simulated time (undefined: silent). */
   readonly log?: string;
+  /** Each process's clock runs at a rate within 1 ± clockSkew of simulated time (default 0.05: lease reads must hold). */
+  readonly clockSkew?: number;
 }
 
 export const DEFAULT_CLUSTER_SIM: Omit<ClusterSimOptions, 'seed'> = { stores: 3, clients: 4, faultMs: 20_000, livenessMs: 30_000 };
@@ -78,7 +80,8 @@ const INITIAL_SPLITS = ['e', 'i'];
 const SETUP_MS = 30_000;
 /** The gateway's deadline per request: shorter than its default (10 s), so that outages outlast it and 503 / 504 answers are exercised. */
 const ROUTER_DEADLINE_MS = 3_000;
-const GATEWAY_ADDRESS = '10.0.2.1:8080';
+/** Two gateways, each with its own range cache: one may still route to a deposed leader the other has left. */
+const GATEWAYS = ['10.0.2.1:8080', '10.0.2.3:8080'];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -88,6 +91,8 @@ export class ClusterSim {
   private readonly network: LoopbackNetwork;
   private readonly world: Timers;
   private readonly procs: SimProcesses;
+  private readonly routers: KvRouter[];
+  /** The first gateway's router (setup, scenarios). */
   private readonly router: KvRouter;
   readonly history: HistoryOp[] = [];
   private busy = 0;
@@ -106,10 +111,13 @@ export class ClusterSim {
     // Now and then a Raft frame comes twice or out of order.
     const mishandle = (): 'duplicate' | 'reorder' | undefined => (wire.chance(0.002) ? 'duplicate' : wire.chance(0.002) ? 'reorder' : undefined);
     this.network = new LoopbackNetwork(this.world, () => (wire.chance(0.005) ? 100 + wire.int(500) : 1 + wire.int(8)), mishandle);
-    this.procs = new SimProcesses(this.time, this.network, root.fork(), this.stats, opts.log);
+    this.procs = new SimProcesses(this.time, this.network, root.fork(), this.stats, opts.log, opts.clockSkew ?? 0.05);
     const gatewayTimers = this.time.scope();
-    const dialer = this.network.dialerFrom(GATEWAY_ADDRESS);
-    this.router = new KvRouter(new PdClient(this.procs.pdAddresses, this.time, gatewayTimers, dialer), this.time, gatewayTimers, dialer, ROUTER_DEADLINE_MS);
+    this.routers = GATEWAYS.map((address) => {
+      const dialer = this.network.dialerFrom(address);
+      return new KvRouter(new PdClient(this.procs.pdAddresses, this.time, gatewayTimers, dialer), this.time, gatewayTimers, dialer, ROUTER_DEADLINE_MS);
+    });
+    this.router = this.routers[0];
     this.nemesis = new ClusterNemesis(this.time, this.world, this.network, this.procs, nemesisRng, this.stats, opts.faultMs, SIM_KEYS);
   }
 
@@ -130,7 +138,7 @@ export class ClusterSim {
     } catch (err) {
       failure = `t=${this.time.monotonic()} ms: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
     } finally {
-      this.router.close();
+      for (const r of this.routers) r.close();
       this.procs.killAll();
     }
     this.stats.events = this.time.steps;
@@ -161,7 +169,48 @@ export class ClusterSim {
       if (!done || done.value.error !== '') throw new Error(`the write after the cut failed: ${done ? done.value.error : 'no answer'}`);
       return this.time.monotonic() - cutAt;
     } finally {
-      this.router.close();
+      for (const r of this.routers) r.close();
+      this.procs.killAll();
+    }
+  }
+
+  /**
+   * Lease reads against a deposed leader. The leader of the range holding
+   * `key` is cut off from the other stores (clients still reach it), and
+   * with `pause` also stopped (SIGSTOP) for a while. Through one gateway a
+   * write of "new" then succeeds on the leader the others elect; then the
+   * other gateway, whose cache still names the old leader, reads the key
+   * there (resuming it first, if paused). Resolves with what that read
+   * returned: "new" unless the old leader served a read on a lease that had
+   * lapsed (a stale "old").
+   */
+  async deposedLeaderRead(pause: boolean, key = 'a'): Promise<string | null> {
+    const put = (router: KvRouter, value: string, id: string) => router.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: id });
+    try {
+      await this.procs.startCluster(this.opts.stores);
+      const failed = await this.setup();
+      if (failed) throw new Error(failed);
+      const [writer, reader] = this.routers;
+      await this.within(2_000, put(writer, 'old', 'old'));
+      await this.within(2_000, reader.send({ op: 'get', key: enc.encode(key) }));
+      const rangeId = writer.locate(enc.encode(key))!.id;
+      const old = [...this.procs.stores.values()].find((p) => p.store?.replicas.get(rangeId)?.isLeader());
+      if (!old) throw new Error(`range ${rangeId} has no leader`);
+      const others = [...this.procs.stores.values()].filter((p) => p !== old);
+      for (const p of others) {
+        this.network.cutLink(old.address, p.address, true);
+        this.network.cutLink(p.address, old.address, true);
+      }
+      if (pause) this.procs.pause(old);
+      const written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new'));
+      if (!written || written.value.error !== '') throw new Error(`the write on the new leader failed: ${written ? written.value.error : 'no answer'}`);
+      const read = reader.send({ op: 'get', key: enc.encode(key) });
+      if (pause) this.procs.resume(old);
+      const res = await this.within(ROUTER_DEADLINE_MS * 3, read);
+      if (!res || res.value.error !== '') throw new Error(`the read failed: ${res ? res.value.error : 'no answer'}`);
+      return res.value.found ? dec.decode(res.value.value) : null;
+    } finally {
+      for (const r of this.routers) r.close();
       this.procs.killAll();
     }
   }
@@ -195,7 +244,7 @@ export class ClusterSim {
           }
         }
       }
-      await this.router.refresh();
+      await Promise.all(this.routers.map((r) => r.refresh()));
     })();
     const done = await this.within(SETUP_MS, splits);
     if (this.procs.fatal) return this.procs.fatal;
@@ -256,7 +305,9 @@ export class ClusterSim {
     this.history.push(op);
     this.stats.ops++;
     try {
-      const res = await this.router.send(request(input, `c${clientId}-${this.stats.ops}`));
+      // Clients are spread over the gateways (the final reads, client -1, go through the last one).
+      const router = this.routers[(clientId + this.routers.length) % this.routers.length];
+      const res = await router.send(request(input, `c${clientId}-${this.stats.ops}`));
       if (res.error === '' || (input.op === 'cas' && res.error === 'CONFLICT')) {
         op.output = result(input, res);
         op.ret = ++this.logical;
