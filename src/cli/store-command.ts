@@ -17,7 +17,7 @@ import { resolveStoreId } from './store-id.js';
 
 export const STORE_HELP = `Usage: raftshard store --dir DIR --listen HOST:PORT --pd ADDR[,ADDR...] [--id N]
                        [--advertise HOST:PORT] [--metrics HOST:PORT] [--tick-ms MS]
-                       [--election-tick N] [--config FILE]
+                       [--election-tick N] [--no-lease-reads] [--config FILE]
        raftshard store --id N --listen HOST:PORT --dir DIR --peers ID=HOST:PORT,...   (no PD)
 
 Starts one store: it hosts range replicas (each a Raft group) in one LevelDB
@@ -37,6 +37,9 @@ Options:
   --metrics HOST:PORT serve Prometheus metrics at http://HOST:PORT/metrics
   --tick-ms MS        Raft tick (default 100)
   --election-tick N   election timeout in ticks (default 10)
+  --no-lease-reads    confirm every read with a quorum (a ReadIndex round)
+                      instead of serving it on the leader's lease; the lease
+                      assumes the stores' clocks run at rates within 20 %
   --config FILE       JSON file with the same settings (see config/store.json)`;
 
 export const STORE_OPTIONS = {
@@ -49,6 +52,7 @@ export const STORE_OPTIONS = {
   metrics: { type: 'string' },
   'tick-ms': { type: 'string' },
   'election-tick': { type: 'string' },
+  'no-lease-reads': { type: 'boolean' },
   config: { type: 'string' },
 } as const satisfies OptionSpec;
 
@@ -61,6 +65,7 @@ interface StoreFileConfig {
   tickMs?: number;
   electionTick?: number;
   peers?: Record<string, string>;
+  leaseReads?: boolean;
 }
 
 export function parsePeers(list: string): Map<number, string> {
@@ -99,6 +104,7 @@ export async function storeCommand({ values }: ParsedArgs<typeof STORE_OPTIONS>)
       peers,
       tickMs: intFlag(values, 'tick-ms', file.tickMs ?? 100, 1),
       electionTick: intFlag(values, 'election-tick', file.electionTick ?? 10, 2),
+      leaseReads: values['no-lease-reads'] !== true && (file.leaseReads ?? true),
     },
     {
       engine: await LevelEngine.open(dir),

@@ -713,6 +713,16 @@ export class Raft {
     return this.ticks < quorumTick + this.cfg.electionTick - LEASE_MARGIN;
   }
 
+  /**
+   * Forgets every acknowledgement the lease rests on: the host stops ticking
+   * this node (quiescence), so its tick count no longer follows time, and a
+   * lease measured in ticks could outlive the real one. The next heartbeats
+   * acknowledged by a quorum renew it.
+   */
+  dropLease(): void {
+    for (const pr of this.prs.values()) pr.leaseAckTick = -Infinity;
+  }
+
   private answerRead(ctx: Uint8Array, from: NodeId, index: LogIndex): void {
     if (from === this.id) this.readStates.push({ index, ctx });
     else this.send({ kind: 'readIndexResp', from: this.id, to: from, term: this.term, index, ctx });

@@ -86,6 +86,11 @@ export class RawNode {
     this.raft.transferLeader(to);
   }
 
+  /** Lease reads: the host stops ticking this node (see Raft.dropLease). */
+  dropLease(): void {
+    this.raft.dropLease();
+  }
+
   /** Requests a read index; the answer arrives as a ReadState carrying `ctx` (unique per request). */
   readIndex(ctx: Uint8Array): void {
     this.raft.readIndex(ctx);

@@ -38,6 +38,8 @@ export interface LoopHost<Rep extends Replica = Replica> extends ApplyHost {
   fatal(err: unknown): void;
   /** Opens a turn that writes `batch`: its view of the engine and the host's hooks around its applies. */
   beginTurn(batch: WriteBatch): ApplyTurn<Rep>;
+  /** Called as a turn starts, before it starts any read: the host brings its replicas' ticks up to the clock (lease reads). */
+  beforeTurn?(): void;
 }
 
 /** One turn's applies as the host sees them. Its hooks run once per turn, not per replica, where they can. */
@@ -130,6 +132,7 @@ export class ReadyLoop<Rep extends Replica = Replica> {
   }
 
   private async turn(): Promise<void> {
+    this.host.beforeTurn?.();
     const dirty = [...this.dirty];
     this.dirty.clear();
     const work: [Rep, Ready][] = [];

@@ -33,6 +33,8 @@ export class ClusterNemesis {
   private stopped = false;
   /** The one-way cut in force, if any (from, to). */
   private oneWay: [SimProcess, SimProcess] | undefined;
+  /** The links cut between one process and the rest of its group (clients still reach it), if any. */
+  private peerCut: [string, string][] | undefined;
   private operatorBusy = false;
   private retiredAt = Number.NEGATIVE_INFINITY;
 
@@ -63,6 +65,7 @@ export class ClusterNemesis {
     this.stopped = true;
     if (this.oneWay) this.network.cutLink(this.oneWay[0].address, this.oneWay[1].address, false);
     this.oneWay = undefined;
+    this.healPeerCut();
   }
 
   private strike(): void {
@@ -73,7 +76,19 @@ export class ClusterNemesis {
     const healthy = group.filter((p) => !p.cut && !p.paused && this.procs.running(p));
     const budget = Math.floor((group.length - 1) / 2) + (r.chance(0.2) ? 1 : 0);
     const victim = () => (impaired < budget && healthy.length > 0 ? r.pick(healthy) : undefined);
-    switch (r.int(12)) {
+    switch (r.int(13)) {
+      case 12: {
+        // Cut off from its own group, both ways, while clients still reach it: a leader so cut
+        // must stop serving reads on its lease before the others can elect a new one.
+        const v = this.peerCut === undefined ? victim() : undefined;
+        if (v) {
+          this.peerCut = group.filter((s) => s !== v).flatMap((s): [string, string][] => [[v.address, s.address], [s.address, v.address]]);
+          for (const [from, to] of this.peerCut) this.network.cutLink(from, to, true);
+          this.stats.cuts++;
+          this.world.setTimeout(() => this.healPeerCut(), 200 + r.int(3_000));
+        }
+        break;
+      }
       case 0:
       case 1: {
         const v = victim();
@@ -142,6 +157,11 @@ export class ClusterNemesis {
         if (cut.length > 0) this.procs.uncut(r.pick(cut));
       }
     }
+  }
+
+  private healPeerCut(): void {
+    for (const [from, to] of this.peerCut ?? []) this.network.cutLink(from, to, false);
+    this.peerCut = undefined;
   }
 
   private retiredImpairs(): number {

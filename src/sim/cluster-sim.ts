@@ -61,6 +61,8 @@ export interface ClusterSimOptions {
   /** Log the processes' lines at this level, stamped with simulated time (undefined: silent). */
   readonly log?: string;
   readonly workload: ClusterWorkload;
+  /** Each process's clock runs at a rate within 1 ± clockSkew of simulated time (default 0.05: lease reads must hold). */
+  readonly clockSkew?: number;
 }
 
 /** `kv`: single-key `/kv` operations, linearizable; `bank`: transfers, every snapshot sums to the total; `append`: list-append transactions, Elle's checker. */
@@ -100,7 +102,8 @@ const INITIAL_SPLITS = ['e', 'i'];
 const SETUP_MS = 30_000;
 /** The gateway's deadline per request: shorter than its default (10 s), so that outages outlast it and 503 / 504 answers are exercised. */
 const ROUTER_DEADLINE_MS = 3_000;
-const GATEWAY_ADDRESS = '10.0.2.1:8080';
+/** Two gateways, each with its own range cache: one may still route to a deposed leader the other has left. */
+const GATEWAYS = ['10.0.2.1:8080', '10.0.2.3:8080'];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -110,8 +113,12 @@ export class ClusterSim {
   private readonly network: LoopbackNetwork;
   private readonly world: Timers;
   private readonly procs: SimProcesses;
+  private readonly routers: KvRouter[];
+  /** The first gateway's router (setup, scenarios). */
   private readonly router: KvRouter;
-  /** The gateway's transaction client: `/kv` and transactions go through it, as through the gateway. */
+  /** Each gateway's transaction client: `/kv` and transactions go through them, as through the gateways. */
+  private readonly txnClients: TxnClient[];
+  /** The first gateway's (setup, scenarios, the transactional workloads). */
   private readonly txns: TxnClient;
   /** The transactional workload replacing the `/kv` clients, if any. */
   readonly workload: TxnWorkload | undefined;
@@ -132,12 +139,16 @@ export class ClusterSim {
     // Now and then a Raft frame comes twice or out of order.
     const mishandle = (): 'duplicate' | 'reorder' | undefined => (wire.chance(0.002) ? 'duplicate' : wire.chance(0.002) ? 'reorder' : undefined);
     this.network = new LoopbackNetwork(this.world, () => (wire.chance(0.005) ? 100 + wire.int(500) : 1 + wire.int(8)), mishandle);
-    this.procs = new SimProcesses(this.time, this.network, root.fork(), this.stats, opts.log);
+    this.procs = new SimProcesses(this.time, this.network, root.fork(), this.stats, opts.log, opts.clockSkew ?? 0.05);
     const gatewayTimers = this.time.scope();
-    const dialer = this.network.dialerFrom(GATEWAY_ADDRESS);
-    this.router = new KvRouter(new PdClient(this.procs.pdAddresses, this.time, gatewayTimers, dialer), this.time, gatewayTimers, dialer, ROUTER_DEADLINE_MS);
-    // As the gateway builds it (gateway/app.ts): the router sends, the PD's TSO stamps.
-    this.txns = new TxnClient(this.router, (count) => this.router.pd.tso(count), this.time, gatewayTimers);
+    this.routers = GATEWAYS.map((address) => {
+      const dialer = this.network.dialerFrom(address);
+      return new KvRouter(new PdClient(this.procs.pdAddresses, this.time, gatewayTimers, dialer), this.time, gatewayTimers, dialer, ROUTER_DEADLINE_MS);
+    });
+    this.router = this.routers[0];
+    // As each gateway builds it (gateway/app.ts): the router sends, the PD's TSO stamps.
+    this.txnClients = this.routers.map((router) => new TxnClient(router, (count) => router.pd.tso(count), this.time, gatewayTimers));
+    this.txns = this.txnClients[0];
     const ctx = { txns: this.txns, keys: SIM_KEYS, stamp: () => ++this.logical, fail: (why: string) => (this.procs.fatal ??= why), stats: this.stats };
     this.workload = opts.workload === 'bank' ? new BankWorkload(ctx) : opts.workload === 'append' ? new ListAppendWorkload(ctx) : undefined;
     this.nemesis = new ClusterNemesis(this.time, this.world, this.network, this.procs, nemesisRng, this.stats, opts.faultMs, SIM_KEYS);
@@ -160,7 +171,7 @@ export class ClusterSim {
     } catch (err) {
       failure = `t=${this.time.monotonic()} ms: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
     } finally {
-      this.router.close();
+      for (const r of this.routers) r.close();
       this.procs.killAll();
     }
     this.stats.events = this.time.steps;
@@ -191,7 +202,48 @@ export class ClusterSim {
       if (!done || done.value.error !== '') throw new Error(`the write after the cut failed: ${done ? done.value.error : 'no answer'}`);
       return this.time.monotonic() - cutAt;
     } finally {
-      this.router.close();
+      for (const r of this.routers) r.close();
+      this.procs.killAll();
+    }
+  }
+
+  /**
+   * Lease reads against a deposed leader. The leader of the range holding
+   * `key` is cut off from the other stores (clients still reach it), and
+   * with `pause` also stopped (SIGSTOP) for a while. Through one gateway a
+   * write of "new" then succeeds on the leader the others elect; then the
+   * other gateway, whose cache still names the old leader, reads the key
+   * there (resuming it first, if paused). Resolves with what that read
+   * returned: "new" unless the old leader served a read on a lease that had
+   * lapsed (a stale "old").
+   */
+  async deposedLeaderRead(pause: boolean, key = 'a'): Promise<string | null> {
+    const put = (router: KvRouter, value: string, id: string) => router.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: id });
+    try {
+      await this.procs.startCluster(this.opts.stores);
+      const failed = await this.setup();
+      if (failed) throw new Error(failed);
+      const [writer, reader] = this.routers;
+      await this.within(2_000, put(writer, 'old', 'old'));
+      await this.within(2_000, reader.send({ op: 'get', key: enc.encode(key) }));
+      const rangeId = writer.locate(enc.encode(key))!.id;
+      const old = [...this.procs.stores.values()].find((p) => p.store?.replicas.get(rangeId)?.isLeader());
+      if (!old) throw new Error(`range ${rangeId} has no leader`);
+      const others = [...this.procs.stores.values()].filter((p) => p !== old);
+      for (const p of others) {
+        this.network.cutLink(old.address, p.address, true);
+        this.network.cutLink(p.address, old.address, true);
+      }
+      if (pause) this.procs.pause(old);
+      const written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new'));
+      if (!written || written.value.error !== '') throw new Error(`the write on the new leader failed: ${written ? written.value.error : 'no answer'}`);
+      const read = reader.send({ op: 'get', key: enc.encode(key) });
+      if (pause) this.procs.resume(old);
+      const res = await this.within(ROUTER_DEADLINE_MS * 3, read);
+      if (!res || res.value.error !== '') throw new Error(`the read failed: ${res ? res.value.error : 'no answer'}`);
+      return res.value.found ? dec.decode(res.value.value) : null;
+    } finally {
+      for (const r of this.routers) r.close();
       this.procs.killAll();
     }
   }
@@ -225,7 +277,7 @@ export class ClusterSim {
           }
         }
       }
-      await this.router.refresh();
+      await Promise.all(this.routers.map((r) => r.refresh()));
       await this.workload?.setup();
     })();
     const done = await this.within(SETUP_MS, splits);
@@ -308,7 +360,9 @@ export class ClusterSim {
     this.history.push(op);
     this.stats.ops++;
     try {
-      const output = await this.runKv(input, snapshot);
+      // Clients are spread over the gateways (the final reads, client -1, go through the last one).
+      const txns = this.txnClients[(clientId + this.txnClients.length) % this.txnClients.length];
+      const output = await this.runKv(txns, input, snapshot);
       if (output) {
         op.output = output;
         op.ret = ++this.logical;
@@ -325,13 +379,13 @@ export class ClusterSim {
   }
 
   /** The operation's result, or undefined for an error answer (a 503). */
-  private async runKv(input: KvCommand, snapshot: boolean): Promise<KvResult | undefined> {
+  private async runKv(txns: TxnClient, input: KvCommand, snapshot: boolean): Promise<KvResult | undefined> {
     if (input.op === 'get' && snapshot) {
-      const value = await (await this.txns.begin()).get(enc.encode(input.key));
+      const value = await (await txns.begin()).get(enc.encode(input.key));
       return { value: value === undefined ? null : dec.decode(value) };
     }
     const req = request(input);
-    const res = input.op === 'get' ? await this.txns.read(req) : await this.txns.write(req);
+    const res = input.op === 'get' ? await txns.read(req) : await txns.write(req);
     if (res.error === 'BAD_REQUEST') throw new Error(`the gateway's request for ${JSON.stringify(input)} was refused: ${res.message}`);
     if (res.error === '' || (input.op === 'cas' && res.error === 'CONFLICT')) return result(input, res);
     return undefined;

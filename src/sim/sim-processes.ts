@@ -14,7 +14,7 @@ import { DEFAULT_PD_CONFIG, deferredPdHandlers, PD_RANGE_ID, PlacementDriver, St
 import type { PdConfig } from '../pd/index.js';
 import { rangesFromSplits } from '../replica/index.js';
 import { SeededRng, silentLogger, simulatedLogger } from '../runtime/index.js';
-import type { Logger, SimScheduler, Timers } from '../runtime/index.js';
+import type { Clock, Logger, SimScheduler, Timers } from '../runtime/index.js';
 import { Store, StoreHeartbeat, storePdRangeHost } from '../store/index.js';
 import { PdClient } from '../transport/index.js';
 import type { Dialer, LoopbackNetwork, PdHandlers, TsoStream } from '../transport/index.js';
@@ -27,6 +27,8 @@ export interface SimProcess {
   readonly id: number;
   readonly address: string;
   readonly disk: CrashableDisk;
+  /** Its monotonic clock, which may run a little fast or slow (see clockSkew). */
+  readonly clock: Clock;
   /** The running incarnation's timers; undefined while the process is down. */
   timers: ProcessTimers | undefined;
   store: Store | undefined;
@@ -67,6 +69,8 @@ export class SimProcesses {
     private readonly stats: LifeStats,
     /** Log every process's lines at this level (undefined: silent). */
     private readonly logLevel?: string,
+    /** Each process's clock runs at a rate drawn from 1 ± clockSkew (its timers do not: they fire on simulated time). */
+    private readonly clockSkew = 0,
   ) {
     const members = new Map(this.pdAddresses.map((a, i) => [i + 1, a]));
     // Small limits so that the PD's own work happens within a run: auto-split, replacing a dead store.
@@ -77,7 +81,9 @@ export class SimProcesses {
   }
 
   private newProcess(kind: 'pd' | 'store', id: number, address: string): SimProcess {
-    return { kind, id, address, disk: new CrashableDisk(this.time.scope(), this.rng.fork()), timers: undefined, store: undefined, stopExtras: undefined, cut: false, paused: false, retired: false };
+    const rate = 1 + (this.rng.float() * 2 - 1) * this.clockSkew;
+    const clock: Clock = { monotonic: () => this.time.monotonic() * rate, now: () => this.time.now() };
+    return { kind, id, address, clock, disk: new CrashableDisk(this.time.scope(), this.rng.fork()), timers: undefined, store: undefined, stopExtras: undefined, cut: false, paused: false, retired: false };
   }
 
   /** Starts the PD members and `stores` stores (the PD bootstraps the first range once three registered). */
@@ -121,7 +127,7 @@ export class SimProcesses {
     const deps = {
       engine: p.disk.open(),
       network: this.network.viewFrom(p.address),
-      clock: this.time,
+      clock: p.clock,
       timers,
       rng: new SeededRng(this.rng.nextU32()),
       logger: this.logLevel ? simulatedLogger(`${p.kind}-${p.id}`, this.logLevel, this.time) : silentLogger,
@@ -142,14 +148,14 @@ export class SimProcesses {
       await store.claimDataDir();
       // Every member creates the same group; on later starts this is a no-op.
       await store.createReplica(rangesFromSplits([], [...members.keys()], PD_RANGE_ID)[0], true);
-      pd = new PlacementDriver(this.pdConfig, new StorePdGroup(storePdRangeHost(store), p.id), { clock: this.time, timers, logger: deps.logger, dialer });
+      pd = new PlacementDriver(this.pdConfig, new StorePdGroup(storePdRangeHost(store), p.id), { clock: p.clock, timers, logger: deps.logger, dialer });
       p.store = store;
       p.stopExtras = () => pd.close();
       return;
     }
     const peers = new Map([...this.stores.values()].filter((s) => s !== p).map((s) => [s.id, s.address]));
     // One PD client for the heartbeats and the TSO a new range leader syncs its read floor with, as src/cli wires it.
-    const pd = new PdClient(this.pdAddresses, this.time, timers, dialer);
+    const pd = new PdClient(this.pdAddresses, p.clock, timers, dialer);
     const store = await Store.open({ id: p.id, dir: `sim-store-${p.id}`, listen: p.address, peers, tickMs: STORE_TICK_MS, electionTick: ELECTION_TICK, dedupRotateMs: DEDUP_ROTATE_MS }, { ...deps, tso: () => pd.tso() });
     const heartbeat = new StoreHeartbeat(store, pd, p.address, timers, silentLogger);
     p.store = store;

@@ -55,6 +55,12 @@ export interface StoreConfig {
   readonly dedupRotateMs?: number;
   /** Compact a range's Raft log once this many applied entries pile up (keeping half as a tail for slow followers). */
   readonly compactLogEntries?: number;
+  /**
+   * Serve reads on a leader's lease, with no ReadIndex round (default true).
+   * Safe as long as the stores' clocks run at the same rate within 20 %
+   * (Raft's LEASE_MARGIN); false: every read round asks a quorum.
+   */
+  readonly leaseReads?: boolean;
 }
 
 /** Everything the store does I/O through, built by src/cli (LevelDB, gRPC, the system clock) or by a test (their twins). */
@@ -82,7 +88,9 @@ export class Store implements LoopHost<StoreReplica> {
   /** Replicas that tick (not quiesced); a superset, pruned at each tick. */
   private readonly active = new Set<StoreReplica>();
   private tickTimer: { unref(): void } | undefined;
+  /** Ticks delivered; tick n is due at tickEpoch + n * tickMs (see catchUpTicks). */
   private ticks = 0;
+  private readonly tickEpoch: number;
   /** Which peer stores went silent (their quiesced ranges must wake). */
   private readonly liveness: PeerLiveness;
   /** Replicas whose next heartbeats carry the quiesce flag. */
@@ -114,6 +122,7 @@ export class Store implements LoopHost<StoreReplica> {
     this.engine = deps.engine;
     this.peers = cfg.peers;
     this.rotateEveryTicks = Math.ceil((cfg.dedupRotateMs ?? 60_000) / cfg.tickMs);
+    this.tickEpoch = deps.clock.monotonic();
     this.liveness = new PeerLiveness(deps.clock, cfg.electionTick * cfg.tickMs);
     this.tsSync = new TimestampSync(deps.tso, deps.timers, deps.logger, () => this.closed);
     this.transport = new RaftTransport(
@@ -154,7 +163,7 @@ export class Store implements LoopHost<StoreReplica> {
     }
     store.listener = await deps.network.serve(cfg.listen, store.handlers, pd);
     store.port = store.listener.port;
-    store.tickTimer = deps.timers.setInterval(() => store.tick(), cfg.tickMs);
+    store.tickTimer = deps.timers.setInterval(() => store.catchUpTicks(), cfg.tickMs);
     deps.logger.info({ store: cfg.id, port: store.port, ranges: descs.length }, 'store started');
     return store;
   }
@@ -162,7 +171,7 @@ export class Store implements LoopHost<StoreReplica> {
   private async openReplica(desc: RangeDescriptor): Promise<StoreReplica> {
     const me = desc.replicas.find((r) => r.store === this.cfg.id);
     if (!me) throw new Error(`range ${desc.id} has no replica on store ${this.cfg.id}`);
-    const replica = await Replica.open<TxnCommand, TxnResult, MvccRange>(this.engine, desc, me.replicaId, this.deps.rng, { electionTick: this.cfg.electionTick }, new MvccRange());
+    const replica = await Replica.open<TxnCommand, TxnResult, MvccRange>(this.engine, desc, me.replicaId, this.deps.rng, { electionTick: this.cfg.electionTick, readOnly: this.cfg.leaseReads === false ? 'safe' : 'lease' }, new MvccRange());
     this.replicas.set(desc.id, replica);
     this.markDirty(replica);
     return replica;
@@ -291,12 +300,16 @@ export class Store implements LoopHost<StoreReplica> {
     if (quiesce && msgs.some((m) => m.kind === 'heartbeat')) {
       this.quiescing.delete(r);
       r.quiesced = true;
+      // It stops ticking: a lease counted in its ticks would stop expiring.
+      r.raw.dropLease();
     }
   }
 
   // ---- Raft traffic and ticks -------------------------------------------------------
 
   private onRaftFrame(from: number, payload: Uint8Array): void {
+    // A leader may answer reads on its lease while it steps these (its first commit of a term releases the waiting ones).
+    this.catchUpTicks();
     let items: RangeMessage[];
     try {
       items = decodeFrame(payload);
@@ -328,6 +341,32 @@ export class Store implements LoopHost<StoreReplica> {
       if (!r.isLeader()) continue;
       for (const rep of r.desc.current.replicas) if (rep.store === store) r.raw.reportUnreachable(rep.replicaId);
     }
+  }
+
+  /** The loop host's hook: a turn starts reads only after the ticks are up to the clock. */
+  beforeTurn(): void {
+    this.catchUpTicks();
+  }
+
+  /**
+   * Ticks follow the monotonic clock, not the timer: every tick the clock
+   * says is due is delivered, before a lease is relied on. A timer fires late
+   * after a pause (SIGSTOP, a long GC, a blocked loop) and once, whatever it
+   * missed; a leader counting those ticks would believe its lease younger
+   * than it is, while the followers that promised it their votes have
+   * counted the real time and may elect another leader (Raft §6.4.1).
+   */
+  private catchUpTicks(): void {
+    const due = Math.floor((this.deps.clock.monotonic() - this.tickEpoch) / this.cfg.tickMs);
+    let missed = due - this.ticks;
+    if (missed <= 0) return;
+    // Beyond two election timeouts more ticks change nothing: every lease has lapsed, and CheckQuorum has run.
+    const cap = 2 * this.cfg.electionTick + 1;
+    if (missed > cap) {
+      this.ticks = due - cap;
+      missed = cap;
+    }
+    for (let i = 0; i < missed; i++) this.tick();
   }
 
   private tick(): void {

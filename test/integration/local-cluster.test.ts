@@ -111,10 +111,10 @@ describe('raftshard local over HTTP', () => {
     const paused = [2, 3].map(storePid);
     for (const pid of paused) process.kill(pid, 'SIGSTOP');
     try {
-      const [put, get] = await Promise.all([
-        fetch(`${url}/kv/fate`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'after' }) }),
-        fetch(`${url}/kv/fate`),
-      ]);
+      const pending = fetch(`${url}/kv/fate`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'after' }) });
+      // Until its lease lapses (under an election timeout, 1 s) the leader still serves reads on it; after, a read needs a quorum.
+      await sleep(1_500);
+      const [put, get] = await Promise.all([pending, fetch(`${url}/kv/fate`)]);
       expect({ status: put.status, json: await put.json() }).toMatchObject({ status: 504, json: { code: 'OUTCOME_UNKNOWN' } });
       expect({ status: get.status, json: await get.json() }).toMatchObject({ status: 503, json: { code: 'UNAVAILABLE' } });
       expect(get.headers.get('retry-after')).not.toBeNull();

@@ -5,8 +5,8 @@
 import { expect } from 'vitest';
 import { replayCommand, runSeed } from '../../src/sim/index.js';
 
-/** A seed runs the production replica and Ready loop over the in-memory engine (~80 ms): four files of 80 take about what 250 took on the old loop. */
-export const SEEDS_PER_FILE = 80;
+/** A seed runs the production replica and Ready loop over the in-memory engine (~60–80 ms): four files of 125 seeds, about 10 s each. */
+export const SEEDS_PER_FILE = 125;
 export const STEPS = 2000;
 
 export async function runBatch(offset: number): Promise<void> {
