@@ -44,8 +44,9 @@ export class SimScheduler implements Clock {
     return this.time;
   }
 
+  /** Whole milliseconds, as Date.now() (a timer set from a skewed clock can make simulated time fractional). */
   now(): number {
-    return 1_800_000_000_000 + this.time;
+    return 1_800_000_000_000 + Math.floor(this.time);
   }
 
   /** Timers whose events all die with `kill()`. */
