@@ -269,7 +269,13 @@ export class Store implements LoopHost {
   }
 
   send(r: Replica, msgs: readonly Message[]): void {
-    const quiesce = this.quiescing.has(r);
+    let quiesce = this.quiescing.has(r);
+    if (quiesce && !r.isLeader()) {
+      // It stepped down since it chose to quiesce (ticks caught up after a pause run CheckQuorum
+      // with no message in between): quiesced without a leader, the range would never elect one.
+      this.quiescing.delete(r);
+      quiesce = false;
+    }
     for (const msg of msgs) {
       if (msg.kind === 'snap') {
         streamSnapshot(this, r, msg);
@@ -281,8 +287,6 @@ export class Store implements LoopHost {
     if (quiesce && msgs.some((m) => m.kind === 'heartbeat')) {
       this.quiescing.delete(r);
       r.quiesced = true;
-      // It stops ticking: a lease counted in its ticks would stop expiring.
-      r.raw.dropLease();
     }
   }
 
