@@ -714,10 +714,10 @@ export class Raft {
   }
 
   /**
-   * Forgets every acknowledgement the lease rests on: the host stops ticking
-   * this node (quiescence), so its tick count no longer follows time, and a
-   * lease measured in ticks could outlive the real one. The next heartbeats
-   * acknowledged by a quorum renew it.
+   * Forgets every acknowledgement the lease rests on: the host stopped
+   * ticking this node for a while (quiescence), so its tick count did not
+   * follow time, and a lease measured in ticks could outlive the real one.
+   * The next heartbeats acknowledged by a quorum renew it.
    */
   dropLease(): void {
     for (const pr of this.prs.values()) pr.leaseAckTick = -Infinity;

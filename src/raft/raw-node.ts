@@ -86,7 +86,7 @@ export class RawNode {
     this.raft.transferLeader(to);
   }
 
-  /** Lease reads: the host stops ticking this node (see Raft.dropLease). */
+  /** Lease reads: the host stopped ticking this node for a while (see Raft.dropLease). */
   dropLease(): void {
     this.raft.dropLease();
   }

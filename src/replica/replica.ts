@@ -385,6 +385,9 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
   // ---- quiescence -------------------------------------------------------------
 
   wake(): void {
+    // Quiesced, its ticks stood still while time went on: a lease counted in them (the
+    // followers acknowledge the very heartbeats that quiesce them) would outlive the real one.
+    if (this.quiesced) this.raw.dropLease();
     this.quiesced = false;
     this.idleTicks = 0;
   }

@@ -73,8 +73,8 @@ export class SimProcesses {
     private readonly clockSkew = 0,
   ) {
     const members = new Map(this.pdAddresses.map((a, i) => [i + 1, a]));
-    // Small limits so that the PD's own work happens within a run: auto-split, replacing a dead store.
-    this.pdConfig = { ...DEFAULT_PD_CONFIG, members, downAfterMs: 3_000, replaceAfterMs: 8_000, splitBytes: 1_500, scheduleMs: 500 };
+    // Small limits so that the PD's own work happens within a run: auto-split (a range of three keys is over 40 bytes), replacing a dead store.
+    this.pdConfig = { ...DEFAULT_PD_CONFIG, members, downAfterMs: 3_000, replaceAfterMs: 8_000, splitBytes: 40, scheduleMs: 500 };
     this.log = logLevel ? simulatedLogger('nemesis', logLevel, time) : silentLogger;
     this.tool = new PdClient(this.pdAddresses, time, time.scope(), network.dialerFrom(TOOL_ADDRESS));
     for (const [id, address] of members) this.pds.push(this.newProcess('pd', id, address));

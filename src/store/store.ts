@@ -288,7 +288,13 @@ export class Store implements LoopHost<StoreReplica> {
   }
 
   send(r: StoreReplica, msgs: readonly Message[]): void {
-    const quiesce = this.quiescing.has(r);
+    let quiesce = this.quiescing.has(r);
+    if (quiesce && !r.isLeader()) {
+      // It stepped down since it chose to quiesce (ticks caught up after a pause run CheckQuorum
+      // with no message in between): quiesced without a leader, the range would never elect one.
+      this.quiescing.delete(r);
+      quiesce = false;
+    }
     for (const msg of msgs) {
       if (msg.kind === 'snap') {
         streamSnapshot(this, r, msg);
@@ -300,8 +306,6 @@ export class Store implements LoopHost<StoreReplica> {
     if (quiesce && msgs.some((m) => m.kind === 'heartbeat')) {
       this.quiescing.delete(r);
       r.quiesced = true;
-      // It stops ticking: a lease counted in its ticks would stop expiring.
-      r.raw.dropLease();
     }
   }
 

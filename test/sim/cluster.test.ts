@@ -75,7 +75,14 @@ describe('the whole-cluster simulator', () => {
   // quiesced with a leadership transfer pending, so the transfer never timed out and refused every
   // conf change. Seed 3029 (5 stores): the answer to a replica removal was lost to a partition, and the
   // PD waited out a 60 s call deadline, again holding the queue.
+  // Seeds 18 and 65: a leader woken from quiescence served reads on a lease its followers had acknowledged
+  // before it stopped ticking (a stale read). Seeds 46 and 59: a leader that stepped down during a burst of
+  // caught-up ticks still sent the heartbeats that quiesce its range, which then had no leader and never ticked.
   it.each([
+    [18, 3],
+    [46, 3],
+    [59, 3],
+    [65, 3],
     [131, 3],
     [184, 3],
     [191, 3],
