@@ -29,7 +29,6 @@ import { runVsEtcd } from './vs-etcd.js';
 const RESULTS_DIR = join(import.meta.dirname, '../../bench/results');
 
 const log = (line: string) => console.log(`bench: ${line}`);
-const warn = (line: string) => console.warn(`bench: warning: ${line}`);
 const rangesLabel = (n: number) => `${n} ${n === 1 ? 'range' : 'ranges'}`;
 
 // ---------------------------------------------------------------- options
