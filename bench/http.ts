@@ -41,7 +41,6 @@ function txnBody(crossRange: boolean): string {
 }
 
 const log = (line: string) => console.log(`bench: ${line}`);
-const warn = (line: string) => console.warn(`bench: warning: ${line}`);
 const rangesLabel = (n: number) => `${n} ${n === 1 ? 'range' : 'ranges'}`;
 
 // ---------------------------------------------------------------- options
