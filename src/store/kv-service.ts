@@ -182,7 +182,8 @@ function kvWriteOf(req: WireKvRequest): TxnCommand {
 }
 
 async function write(store: KvHost, r: StoreReplica, req: WireKvRequest, cmd: TxnCommand): Promise<WireKvResponse> {
-  if (needsFloor(cmd)) await r.machine.awaitTsSync(r.raw.term);
+  // Synced is the common case: no await, so the write joins this turn's proposals.
+  if (needsFloor(cmd) && !r.machine.tsSynced(r.raw.term)) await r.machine.awaitTsSync(r.raw.term);
   const entry: CommandEntry<TxnCommand> = { requestId: req.requestId, cmd, retry: req.retry };
   store.metrics.proposals++;
   store.markDirty(r);
