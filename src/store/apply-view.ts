@@ -25,6 +25,8 @@ export class ApplyView implements MvccView, MvccSink, ReplicaApplyView {
   private readonly fetched = new Map<string, Uint8Array | null>();
   /** Metadata keys this turn read or wrote, with the cache of the replica that owns them (see settleCaches). */
   private readonly touched: [MetaCache, string][] = [];
+  /** Write records this turn wrote (null: deleted), in order, with the cache of the replica that owns them. */
+  private readonly writtenRecords: [MetaCache, Uint8Array, Uint8Array | null][] = [];
   /** The cache of the replica applying now: its metadata writes are remembered for it. */
   owner: MetaCache | undefined;
   /** The string of the key last converted: an action reads a key and then writes it, with the same bytes object (keys are never mutated). */
@@ -99,6 +101,7 @@ export class ApplyView implements MvccView, MvccSink, ReplicaApplyView {
   private stage(key: Uint8Array, value: Uint8Array | null): void {
     if (key[0] !== keyspace.META_PREFIX) {
       this.unindexed.push([key, value]);
+      if (key[0] === keyspace.WRITE_PREFIX && this.owner) this.writtenRecords.push([this.owner, key, value]);
       return;
     }
     const k = this.keyOf(key);
@@ -106,12 +109,13 @@ export class ApplyView implements MvccView, MvccSink, ReplicaApplyView {
     if (this.owner) this.touched.push([this.owner, k]);
   }
 
-  /** Once the turn's batch is on disk: the owners' caches learn the metadata the turn read and wrote. */
+  /** Once the turn's batch is on disk: the owners' caches learn the metadata the turn read and wrote, and its write records. */
   settleCaches(): void {
     for (const [cache, k] of this.touched) {
       const v = this.staged.has(k) ? this.staged.get(k) : this.fetched.get(k);
       if (v !== undefined) cache.set(k, v);
     }
+    for (const [cache, key, value] of this.writtenRecords) cache.setWrite(latin1Of(key), value);
   }
 
   /** The staged writes with gte <= key < lt (live pairs only). */

@@ -152,10 +152,14 @@ export class MvccRange implements RangeStateMachine<TxnCommand, TxnResult> {
     this.metaCache.clear();
   }
 
-  /** The engine for a read, with the cached key metadata in front (state as of the last written turn, like the engine's). */
+  /** The engine for a read, with the cached key metadata and last write records in front (state as of the last written turn, like the engine's). */
   readView(engine: Engine): MvccView {
     return {
       get: (key) => {
+        if (key[0] === keys.WRITE_PREFIX) {
+          const record = this.metaCache.getWrite(latin1Of(key));
+          return record === undefined ? engine.get(key) : Promise.resolve(record);
+        }
         if (key[0] !== keys.META_PREFIX) return engine.get(key);
         const cached = this.metaCache.get(latin1Of(key));
         return cached === undefined ? engine.get(key) : Promise.resolve(cached ?? undefined);
