@@ -145,7 +145,9 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    clusters.push(await start('A', resolve(values.a), portA), await start('B', resolve(values.b), portB));
+    // One at a time: if B fails to start, A is already in the list and is stopped with it.
+    clusters.push(await start('A', resolve(values.a), portA));
+    clusters.push(await start('B', resolve(values.b), portB));
     log(`A = ${values.a}, B = ${values.b}; preparing 8 ranges and ${KEYS} keys on each`);
     for (const c of clusters) await prepare(c);
     const runs = new Map<string, Run[]>();
