@@ -60,7 +60,10 @@ async function start(label: string, build: string, port: number): Promise<Cluste
   for (let waited = 0; ; waited += 250) {
     if (proc.exitCode !== null) throw new Error(`${label}: raftshard local exited with code ${proc.exitCode}`);
     if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-    if (waited > 60_000) throw new Error(`${label}: not healthy within 60 s`);
+    if (waited > 60_000) {
+      proc.kill('SIGINT');
+      throw new Error(`${label}: not healthy within 60 s`);
+    }
     await sleep(250);
   }
   return { label, proc, url, dir };
