@@ -72,8 +72,15 @@ describe('POST /txn', () => {
     const accounts = Array.from({ length: 8 }, (_, i) => `bank/${String.fromCharCode(97 + i)}`);
     for (const split of ['bank/c', 'bank/e', 'bank/g']) expect((await c.call('POST', '/admin/split', { key: split })).status).toBe(200);
     const initial: Record<string, number> = Object.fromEntries(accounts.map((a) => [a, 100]));
-    const setup = await c.call('POST', '/txn', { success: accounts.map((key) => ({ op: 'put', key, value: '100' })) });
-    expect(setup.status).toBe(200);
+    // Right after the splits the PD may still move leaders and replicas; a 503 says nothing was
+    // applied (a prewrite cut short by a range change is rolled back), so a client sends it again.
+    let setup = await c.call('POST', '/txn', { success: accounts.map((key) => ({ op: 'put', key, value: '100' })) });
+    for (let retry = 0; setup.status === 503 && retry < 5; retry++) {
+      console.log(`bank setup answered 503, sent again: ${JSON.stringify(setup.json)}`);
+      await sleep(500);
+      setup = await c.call('POST', '/txn', { success: accounts.map((key) => ({ op: 'put', key, value: '100' })) });
+    }
+    expect(setup.status, JSON.stringify(setup.json)).toBe(200);
     const reads: { id: number; balances: Record<string, number> }[] = [];
     const counts: Record<string, number> = {};
     const count = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);

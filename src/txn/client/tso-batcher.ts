@@ -8,10 +8,13 @@
  * request for it arrived, which is what "a transaction sees every write
  * answered before it started" needs.
  *
- * A call goes out from the event loop's check phase (setImmediate), never from
- * inside a request's own callback: the requests read from all the sockets that
- * were ready together then share one call, instead of the first taking a call
- * for itself and the rest waiting a whole round trip for the next.
+ * The first call after a quiet spell goes out from the event loop's check
+ * phase (setImmediate), never from inside a request's own callback: the
+ * requests read from all the sockets that were ready together then share one
+ * call, instead of the first taking a call for itself and the rest waiting a
+ * whole round trip for the next. The call after an answer goes out at once,
+ * with what queued during the round trip: from the check phase it would leave
+ * an event-loop iteration later still (bench:ab: PUT +4 % and +8 %).
  */
 import type { Timestamp } from '../../common/index.js';
 import type { Timers } from '../../runtime/index.js';
@@ -63,7 +66,9 @@ export class TsoBatcher {
         (err: Error) => batch.forEach((p) => p.reject(err)),
       ).finally(() => {
         this.inFlight--;
-        this.schedule();
+        // What queued during the call goes out now, from the poll phase: Node's HTTP/2 sends a
+        // stream's writes at the check phase after the one they were made in.
+        this.pump();
       });
     }
   }
