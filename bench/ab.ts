@@ -1,11 +1,12 @@
 /**
  * `npm run bench:ab -- --a DIR --b DIR`: is build B faster or slower than
- * build A at `/kv` PUT? On a shared 2-core VM single runs of `npm run bench`
+ * build A at `/kv` PUT (or GET, with `--op get`)? On a shared 2-core VM single runs of `npm run bench`
  * vary by 20–40 %, which hides a 10 % change. So this starts both builds at
  * once (`raftshard local` from each directory's dist/, 8 ranges split in
  * advance, leaders rebalanced, 10,000 keys preloaded) and measures them in
  * turn, A then B, then B then A, for several rounds: each pair sees the same
- * machine. Each run: autocannon PUT of 64 B values to random keys, the CPU of
+ * machine. Each run: autocannon PUT of 64 B values to random keys (or GET of
+ * them), the CPU of
  * every process of the cluster by role (gateway, stores, pd) per request, and
  * the stores' loop turns, fsyncs and Raft frames per request.
  * Prints every run, then the medians and B's change against A.
@@ -23,18 +24,19 @@ import { cpuSeconds, descendants } from './cpu.js';
 import { perRequest as countersPerRequest, sampleStoreCounters, storeMetricsUrls } from './store-counters.js';
 import type { StoreCounters } from './store-counters.js';
 
-const USAGE = `Usage: npm run bench:ab -- --a DIR --b DIR [--rounds N] [--conns 64,256] [--seconds S] [--rate R]
+const USAGE = `Usage: npm run bench:ab -- --a DIR --b DIR [--op put|get] [--rounds N] [--conns 64,256] [--seconds S] [--rate R]
 
-Runs /kv PUT on two builds side by side, interleaved, and prints medians:
+Runs /kv PUT (or GET) on two builds side by side, interleaved, and prints medians:
   --a DIR       the baseline: a raftshard checkout with dist/ built
   --b DIR       the build to compare with it
+  --op OP       put (default) or get: the request every run sends
   --rounds N    rounds of runs (default 5; the order alternates each round)
   --conns L     autocannon connections, a run per value (default 64,256)
   --seconds S   length of each run (default 5)
   --rate R      offer R requests/s instead of as many as the build answers:
                 then compare latency and CPU per request at equal load`;
 
-const OPTIONS = { a: { type: 'string' }, b: { type: 'string' }, rounds: { type: 'string' }, conns: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' } } as const satisfies OptionSpec;
+const OPTIONS = { a: { type: 'string' }, b: { type: 'string' }, op: { type: 'string' }, rounds: { type: 'string' }, conns: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' } } as const satisfies OptionSpec;
 const KEYS = 10_000;
 const SPLITS = [1250, 2500, 3750, 5000, 6250, 7500, 8750].map((n) => `k${String(n).padStart(5, '0')}`);
 const PUT_BODY = JSON.stringify({ value: '0123456789abcdef'.repeat(4) });
@@ -103,11 +105,20 @@ interface Run {
   readonly errors: number;
 }
 
-async function run(c: Cluster, conns: number, seconds: number, rate: number | undefined): Promise<Run> {
+type Op = 'put' | 'get';
+
+/** autocannon's request for `op` on a random key of the preloaded ones. */
+function request(op: Op): NonNullable<Parameters<typeof autocannon>[0]['requests']>[number] {
+  const path = () => PATHS[Math.floor(Math.random() * KEYS)];
+  if (op === 'get') return { method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) };
+  return { method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest: (req) => ({ ...req, path: path() }) };
+}
+
+async function run(c: Cluster, op: Op, conns: number, seconds: number, rate: number | undefined): Promise<Run> {
   const metrics = storeMetricsUrls(c.proc.pid!);
   const counters = await sampleStoreCounters(metrics);
   const before = cpuByRole(c);
-  const r = await autocannon({ url: c.url, connections: conns, duration: seconds, overallRate: rate, requests: [{ method: 'PUT', headers: { 'content-type': 'application/json' }, body: PUT_BODY, setupRequest: (req) => ({ ...req, path: PATHS[Math.floor(Math.random() * KEYS)] }) }] });
+  const r = await autocannon({ url: c.url, connections: conns, duration: seconds, overallRate: rate, requests: [request(op)] });
   const after = cpuByRole(c);
   const storeWork = countersPerRequest(counters, await sampleStoreCounters(metrics), r.requests.total);
   const perRequest = (role: string) => (((after[role] ?? 0) - (before[role] ?? 0)) / Math.max(1, r.requests.total)) * 1e6;
@@ -132,6 +143,11 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds ?? 5);
   const conns = (values.conns ?? '64,256').split(',').map(Number);
   const rate = values.rate === undefined ? undefined : Number(values.rate);
+  const op = values.op ?? 'put';
+  if (op !== 'put' && op !== 'get') {
+    console.error(`bench:ab: --op takes put or get\n\n${USAGE}`);
+    process.exit(2);
+  }
   if (![rounds, seconds, ...conns, ...(rate === undefined ? [] : [rate])].every((n) => Number.isInteger(n) && n > 0)) {
     console.error(`bench:ab: --rounds, --seconds, --conns and --rate take positive integers\n\n${USAGE}`);
     process.exit(2);
@@ -157,14 +173,14 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const n of conns) {
         for (const c of round % 2 === 0 ? clusters : [...clusters].reverse()) {
-          const r = await run(c, n, seconds, rate);
+          const r = await run(c, op, n, seconds, rate);
           const key = `${c.label}/${n}`;
           runs.set(key, [...(runs.get(key) ?? []), r]);
           log(`round ${round + 1}/${rounds} ${c.label} x${n}: ${Math.round(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, cpu ${Math.round(r.cpuUs.all)} µs/req (gateway ${Math.round(r.cpuUs.gateway)}, stores ${Math.round(r.cpuUs.store)}, pd ${Math.round(r.cpuUs.pd)}), stores per request: ${r.storeWork.loop_turns_total.toFixed(2)} turns, ${r.storeWork.fsyncs_total.toFixed(2)} fsyncs, ${r.storeWork.raft_frames_sent_total.toFixed(2)} frames, ${r.errors} errors`);
         }
       }
     }
-    console.log(`\nmedians over the rounds (PUT, 8 ranges, 64 B values${rate === undefined ? '' : `, ${rate} req/s offered`}):`);
+    console.log(`\nmedians over the rounds (${op.toUpperCase()}, 8 ranges, 64 B values${rate === undefined ? '' : `, ${rate} req/s offered`}):`);
     console.log('conns  A req/s  B req/s  change    A cpu µs/req  B cpu µs/req  change    A p50  B p50');
     for (const n of conns) {
       const [a, b] = ['A', 'B'].map((l) => runs.get(`${l}/${n}`)!);
