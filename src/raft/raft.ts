@@ -69,7 +69,7 @@ export class Raft {
   leadTransferee: NodeId = 0;
   /** Leader: index of this term's first entry (the no-op); committing it unlocks conf changes and reads. */
   private termStartIndex: LogIndex = 0;
-  /** Leader: new entries or a new commit index are waiting to be broadcast at the next flush. */
+  /** Leader: new entries, or a new commit index ('eager' commitBroadcast), are waiting to be broadcast at the next flush. */
   private bcastPending = false;
   /** Ticks since this node started: the clock of lease reads. */
   private ticks = 0;
@@ -504,7 +504,7 @@ export class Raft {
     for (const req of this.readOnly.advance(ctx)) this.answerRead(req.ctx, req.from, req.index);
   }
 
-  /** Advances the commit index to what a majority holds; steps down if that committed our own removal. */
+  /** Advances the commit index to what a majority holds; returns whether the followers must hear of it at once. */
   private maybeCommit(): boolean {
     const voters = this.conf.current().voters;
     const mci = committedIndex(voters, (id) => this.prs.get(id)?.match ?? 0);
@@ -514,7 +514,7 @@ export class Raft {
       this.pendingReads = [];
       for (const r of reads) this.readIndex(r.ctx, r.from);
     }
-    return true;
+    return this.cfg.commitBroadcast === 'eager';
   }
 
   /** Called after a flush: a leader whose removal has committed hands over and steps down. */
@@ -582,6 +582,11 @@ export class Raft {
     this.send({ kind: 'timeoutNow', from: this.id, to, term: this.term });
   }
 
+  /** See RawNode.broadcastCommit. */
+  broadcastCommit(): void {
+    if (this.role === 'leader') this.bcastPending = true;
+  }
+
   /** Broadcasts what accumulated since the last flush (new entries, a new commit index). */
   flush(): void {
     if (this.role !== 'leader') return;
@@ -600,6 +605,11 @@ export class Raft {
 
   private appendEntries(ents: Entry[]): void {
     this.log.append(ents);
+    // A node a conf change removes hears nothing more once it leaves prs (now: a configuration
+    // takes effect when appended). With a lazy commit broadcast it would never learn that the
+    // entries before its removal committed (a split among them would never create its replica
+    // of the new range): it gets the commit index, and its removal, now.
+    if (this.cfg.commitBroadcast === 'lazy' && ents.some((e) => e.type === 'conf')) for (const to of this.prs.keys()) this.sendAppend(to, true);
     this.trackConfEntries(ents);
     this.syncProgressWithConf();
     // The leader's own copy counts toward commit once the host has persisted it
@@ -725,7 +735,11 @@ export class Raft {
 
   private answerRead(ctx: Uint8Array, from: NodeId, index: LogIndex): void {
     if (from === this.id) this.readStates.push({ index, ctx });
-    else this.send({ kind: 'readIndexResp', from: this.id, to: from, term: this.term, index, ctx });
+    else {
+      this.send({ kind: 'readIndexResp', from: this.id, to: from, term: this.term, index, ctx });
+      // The follower answers once it has applied `index`: it needs the commit index now, not at the next heartbeat.
+      if (this.cfg.commitBroadcast === 'lazy') this.sendAppend(from, true);
+    }
   }
 
   /** The host could not deliver to `id`: stop pipelining blindly. */

@@ -86,6 +86,15 @@ export class RawNode {
     this.raft.transferLeader(to);
   }
 
+  /**
+   * Leader: sends every follower the commit index at the next Ready instead of
+   * with the next append or heartbeat (commitBroadcast 'lazy'), for an entry
+   * whose apply on the followers must not wait, like a split.
+   */
+  broadcastCommit(): void {
+    this.raft.broadcastCommit();
+  }
+
   /** Lease reads: the host stopped ticking this node for a while (see Raft.dropLease). */
   dropLease(): void {
     this.raft.dropLease();

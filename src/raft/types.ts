@@ -219,6 +219,16 @@ export interface RaftConfig {
    * must not be 9 bytes starting with 0xff (the lease heartbeat's own context).
    */
   readonly readOnly: 'safe' | 'lease';
+  /**
+   * 'eager' (etcd's way): a leader sends every follower an append, empty if
+   * need be, as soon as its commit index moves. 'lazy': the new commit index
+   * rides the next append or heartbeat (at most heartbeatTick later), so a
+   * follower applies in the turn that persists its next entries and a write
+   * costs no commit-only round of messages, follower turns and replies. Still
+   * sent at once: to a follower after its ReadIndex, to a node a conf change
+   * removes (before it leaves), and on RawNode.broadcastCommit.
+   */
+  readonly commitBroadcast: 'eager' | 'lazy';
   /** Index up to which the host has applied (on restart, usually the snapshot index or the persisted apply index). */
   readonly applied: LogIndex;
 }
@@ -232,6 +242,7 @@ export const DEFAULT_CONFIG: Omit<RaftConfig, 'id' | 'applied'> = {
   preVote: true,
   checkQuorum: true,
   readOnly: 'safe',
+  commitBroadcast: 'eager',
 };
 
 /** See the Ready contract: these carry nothing that depends on the sender's unpersisted state. */

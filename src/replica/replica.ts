@@ -54,7 +54,7 @@ export interface WriteWaiter<R = unknown> extends Waiter<EntryResult<R>> {
 }
 
 /** The Raft settings a host chooses (the rest are DEFAULT_CONFIG's). */
-export type ReplicaTuning = Partial<Pick<RaftConfig, 'electionTick' | 'readOnly' | 'maxSizePerMsg' | 'maxInflightMsgs'>>;
+export type ReplicaTuning = Partial<Pick<RaftConfig, 'electionTick' | 'readOnly' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'commitBroadcast'>>;
 
 const encoder = new TextEncoder();
 const NONE: readonly number[] = [];
@@ -113,7 +113,8 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
     readonly machine: M,
   ) {
     this.applied = applied;
-    this.raw = new RawNode({ ...DEFAULT_CONFIG, maxInflightMsgs: 64, ...tuning, id: replicaId, applied }, storage, rng);
+    // A lazy commit broadcast: a follower applies in the turn that persists its next entries (see RaftConfig).
+    this.raw = new RawNode({ ...DEFAULT_CONFIG, maxInflightMsgs: 64, commitBroadcast: 'lazy', ...tuning, id: replicaId, applied }, storage, rng);
   }
 
   /** Opens the replica `replicaId` of `desc` from what `engine` holds (its Raft log, applied index, dedup generation). */
@@ -315,6 +316,9 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
     if (splitRejection(this.desc.current, cmd) !== undefined) return STALE;
     const { left, right } = splitDescriptors(this.desc.current, cmd);
     this.desc.current = left;
+    // The followers apply it now, not at the next heartbeat: one cut off (or removed) before it learns
+    // the commit would never create its replica of the right half, which would start one replica short.
+    this.raw.broadcastCommit();
     // A replica of the right half already here came by snapshot and is newer: keep it.
     if (!host.hasReplica(right.id)) {
       await stageSplit(engine, batch, left, right, await host.openStorage(right.id));

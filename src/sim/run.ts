@@ -26,6 +26,7 @@ function variantFor(seed: number): Partial<SimOptions> {
   return {
     nodes: seed % 5 === 0 ? 5 : 3,
     readOnly: seed % 4 === 3 ? 'lease' : 'safe',
+    commitBroadcast: seed % 7 < 2 ? 'eager' : 'lazy',
     maxSizePerMsg: [1, 64, 4096][seed % 3],
     maxInflightMsgs: [1, 4, 64][(seed >> 2) % 3],
   };

@@ -45,6 +45,7 @@ export interface NodeEvents {
 
 export interface SimNodeOptions {
   readonly readOnly: RaftConfig['readOnly'];
+  readonly commitBroadcast: RaftConfig['commitBroadcast'];
   /** Compact the log once this many entries are applied past its first index. */
   readonly snapshotInterval: number;
   /** Small values split appends into many messages (exposes commit-rule and backtracking bugs). */
@@ -140,7 +141,7 @@ export class SimNode implements LoopHost<StoreReplica> {
     }
     const bytes = await engine.get(keys.rangeDescriptorKey(RANGE_ID));
     assert(bytes !== undefined, () => `node ${this.id}: no range descriptor on its disk`);
-    const tuning = { readOnly: this.opts.readOnly, maxSizePerMsg: this.opts.maxSizePerMsg, maxInflightMsgs: this.opts.maxInflightMsgs };
+    const tuning = { readOnly: this.opts.readOnly, commitBroadcast: this.opts.commitBroadcast, maxSizePerMsg: this.opts.maxSizePerMsg, maxInflightMsgs: this.opts.maxInflightMsgs };
     const replica = await Replica.open<TxnCommand, TxnResult, MvccRange>(engine, decodeDescriptor(bytes), this.id, this.rng, tuning, new MvccRange());
     const timers = this.time.scope();
     this.engine = engine;

@@ -32,6 +32,7 @@ export interface SimOptions {
   readonly nodes: number;
   readonly clients: number;
   readonly readOnly: RaftConfig['readOnly'];
+  readonly commitBroadcast: RaftConfig['commitBroadcast'];
   /** Probability per tick of a nemesis action. */
   readonly nemesisRate: number;
   readonly membershipChanges: boolean;
@@ -46,6 +47,7 @@ export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
   nodes: 3,
   clients: 4,
   readOnly: 'safe',
+  commitBroadcast: 'lazy',
   nemesisRate: 0.04,
   membershipChanges: true,
   livenessTicks: 600,
@@ -105,7 +107,7 @@ export class Simulation {
     this.net = new SimNetwork(root.fork());
     this.events = this.makeEvents();
     // A client's retries must end before its exactly-once record may be dropped (two rotations later).
-    this.nodeOpts = { readOnly: opts.readOnly, snapshotInterval: 40, maxSizePerMsg: opts.maxSizePerMsg, maxInflightMsgs: opts.maxInflightMsgs, dedupRotateTicks: OP_DEADLINE_TICKS + opts.livenessTicks + 100 };
+    this.nodeOpts = { readOnly: opts.readOnly, commitBroadcast: opts.commitBroadcast, snapshotInterval: 40, maxSizePerMsg: opts.maxSizePerMsg, maxInflightMsgs: opts.maxInflightMsgs, dedupRotateTicks: OP_DEADLINE_TICKS + opts.livenessTicks + 100 };
     const stores = Array.from({ length: opts.nodes }, (_, i) => i + 1);
     this.nextStore = opts.nodes + 1;
     const desc: RangeDescriptor = { id: RANGE_ID, start: new Uint8Array(0), end: new Uint8Array(0), epoch: { version: 1, confVer: 1 }, replicas: stores.map((s) => ({ store: s, replicaId: replicaIdFor(s, 1), role: 'voter' })) };
