@@ -66,6 +66,9 @@ export class StoreHeartbeat {
         this.logger.info({ range: rangeId }, 'destroying a replica the placement driver says was removed');
         await this.store.destroyReplica(rangeId);
       }
+      // The destroyed replica may have covered ranges this store is listed for and never created (a split
+      // it missed while away): the next beat is full, so the placement driver creates them now, not in 10 s.
+      if (res.destroyRanges.length > 0) this.beats = 0;
     } catch (err) {
       // A PD whose registry lost this store (a new cluster on old addresses): register again.
       if (err instanceof DbError && err.code === 'STORE_NOT_REGISTERED') await this.register().catch(() => {});
