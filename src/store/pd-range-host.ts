@@ -15,7 +15,7 @@ export function storePdRangeHost(store: Store): {
   return {
     replica: (rangeId) => {
       const r = store.replicas.get(rangeId);
-      return r && { isLeader: () => r.isLeader(), leaderStore: () => r.leaderStore(), term: () => r.raw.status().term, epoch: () => r.desc.current.epoch };
+      return r && { isLeader: () => r.isLeader(), leaderStore: () => r.leaderStore(), term: () => r.raw.term, epoch: () => r.desc.current.epoch };
     },
     kv: (req) => handleKv(store, req),
   };
