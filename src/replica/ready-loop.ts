@@ -124,7 +124,12 @@ export class ReadyLoop<Rep extends Replica = Replica> {
     if (this.inTurn || this.closed) return;
     this.inTurn = true;
     try {
-      while (this.dirty.size > 0 && !this.closed) await this.turn();
+      while (this.dirty.size > 0 && !this.closed) {
+        await this.turn();
+        // The batch write resolved from the poll phase, ahead of sockets that were ready with it:
+        // let them be read first, so what they carry joins the next turn instead of the one after.
+        if (this.dirty.size > 0) await new Promise<void>((resolve) => this.timers.setImmediate(resolve));
+      }
     } catch (err) {
       this.host.fatal(err);
     } finally {
