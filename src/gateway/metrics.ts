@@ -7,9 +7,10 @@
  * through the injected Clock: one when it arrives, one when it is answered.
  */
 import type { FastifyInstance } from 'fastify';
-import { Histogram, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Clock } from '../runtime/index.js';
-import { counterFrom, labelledCounterFrom, LATENCY_BUCKETS, secondsSince } from '../runtime/index.js';
+import { counterFrom, labelledCounterFrom, LATENCY_BUCKETS, LatencyHistogram, secondsSince } from '../runtime/index.js';
+import type { LatencySeries } from '../runtime/index.js';
 
 export interface GatewayStats {
   requests: number;
@@ -29,8 +30,8 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export class GatewayMetrics {
   readonly stats: GatewayStats = { requests: 0, errors: new Map() };
   readonly registry = new Registry();
-  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
-  private readonly children = new Map<string, { observe(v: number): void }>();
+  readonly httpDuration: LatencyHistogram<'method' | 'route' | 'status_code'>;
+  private readonly children = new Map<string, LatencySeries>();
   /** What GET /metrics serves: this registry, plus the process's own when the cli passes one. */
   private readonly served: Registry;
 
@@ -48,13 +49,7 @@ export class GatewayMetrics {
     counterFrom(r, 'raftshard_gateway_retries_total', 'Store requests resent (stale routing, leader change, timeouts).', () => router.retries);
     counterFrom(r, 'raftshard_gateway_leader_probes_total', "Probes of a range's other replicas for its leader, sent while an attempt was slow.", () => router.probes);
     labelledCounterFrom(r, 'raftshard_gateway_errors_total', 'Requests answered with an error, by code.', 'code', () => this.stats.errors);
-    this.httpDuration = new Histogram({
-      name: 'raftshard_http_request_duration_seconds',
-      help: 'HTTP request duration, by route pattern, method and status code.',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: [...LATENCY_BUCKETS],
-      registers: [r],
-    });
+    this.httpDuration = new LatencyHistogram(r, 'raftshard_http_request_duration_seconds', 'HTTP request duration, by route pattern, method and status code.', LATENCY_BUCKETS, ['method', 'route', 'status_code']);
     this.served = processMetrics ? Registry.merge([processMetrics, r]) : r;
   }
 
@@ -73,11 +68,11 @@ export class GatewayMetrics {
     });
   }
 
-  /** The histogram's child for one label set, looked up once (prom-client hashes the labels on every observe otherwise). */
-  private series(method: string, route: string, status: number): { observe(v: number): void } {
+  /** The histogram's series for one label set. */
+  private series(method: string, route: string, status: number): LatencySeries {
     const key = `${method} ${status} ${route}`;
     let child = this.children.get(key);
-    if (!child) this.children.set(key, (child = this.httpDuration.labels(method, route, String(status))));
+    if (!child) this.children.set(key, (child = this.httpDuration.labels({ method, route, status_code: String(status) })));
     return child;
   }
 

@@ -3,19 +3,19 @@
  * store hosting the PD group has another; src/cli serves both): who leads,
  * the group's term, and how long the timestamp oracle takes to answer.
  */
-import { Histogram, Registry } from 'prom-client';
-import { gaugeFrom, LATENCY_BUCKETS } from '../runtime/index.js';
+import { Registry } from 'prom-client';
+import { gaugeFrom, LATENCY_BUCKETS, LatencyHistogram } from '../runtime/index.js';
 import type { PdGroup } from './group.js';
 
 export class PdMetrics {
   readonly registry = new Registry();
   /** Tso requests served by this member as leader, from arrival until the answer (or failure). */
-  readonly tso = new Histogram({
-    name: 'raftshard_pd_tso_request_duration_seconds',
-    help: 'Time to serve a Tso request as leader: take a window of timestamps, then confirm leadership by a quorum read.',
-    buckets: [...LATENCY_BUCKETS],
-    registers: [this.registry],
-  });
+  readonly tso = new LatencyHistogram(
+    this.registry,
+    'raftshard_pd_tso_request_duration_seconds',
+    'Time to serve a Tso request as leader: take a window of timestamps, then confirm leadership by a quorum read.',
+    LATENCY_BUCKETS,
+  );
 
   constructor(group: PdGroup) {
     gaugeFrom(this.registry, 'raftshard_pd_is_leader', '1 on the member that leads the placement driver.', () => (group.isLeader() ? 1 : 0));

@@ -10,3 +10,4 @@ export { SimScheduler } from './sim-time.js';
 export { createLogger, silentLogger, simulatedLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, processRegistry, secondsSince } from './metrics.js';
+export { LatencyHistogram, LatencySeries } from './latency-histogram.js';

@@ -5,8 +5,8 @@
  * once per loop turn or per Raft round, with clock readings the loop takes
  * anyway (see ReadyLoop.turn in replica/ready-loop.ts).
  */
-import { Histogram, Registry } from 'prom-client';
-import { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, secondsSince } from '../runtime/index.js';
+import { Registry } from 'prom-client';
+import { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, LatencyHistogram, secondsSince } from '../runtime/index.js';
 
 /** What the gauges read from the store when scraped. */
 export interface StoreMetricsSource {
@@ -86,8 +86,8 @@ export class StoreMetrics {
     for (const t of startedAt) this.readIndex.observe(secondsSince(t, nowMs));
   }
 
-  private histogram(name: string, help: string): Histogram {
-    return new Histogram({ name, help, buckets: [...LATENCY_BUCKETS], registers: [this.registry] });
+  private histogram(name: string, help: string): LatencyHistogram {
+    return new LatencyHistogram(this.registry, name, help, LATENCY_BUCKETS);
   }
 }
 
