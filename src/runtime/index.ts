@@ -11,3 +11,4 @@ export { createLogger, silentLogger, simulatedLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { counterFrom, gaugeFrom, labelledCounterFrom, LATENCY_BUCKETS, processRegistry, secondsSince } from './metrics.js';
 export { LatencyHistogram, LatencySeries } from './latency-histogram.js';
+export { DeadlineSweeper } from './deadline-sweeper.js';

@@ -19,7 +19,7 @@ import type { TxnCommand, TxnResult } from '../txn/index.js';
 import { decodeTxnCommand, encodeTxnResult, get, hasGarbage, LATEST, MvccTxn, OK, READ_ONLY, scan } from '../txn/index.js';
 import type { NotLeaderError } from '../common/index.js';
 import type { Engine } from '../storage/index.js';
-import type { Timers } from '../runtime/index.js';
+import type { DeadlineSweeper } from '../runtime/index.js';
 import type { StoreMetrics } from './metrics.js';
 import type { RangeDescriptor } from '../common/index.js';
 
@@ -29,12 +29,14 @@ export interface KvHost {
   readonly engine: Engine;
   readonly metrics: StoreMetrics;
   readonly cfg: { readonly id: number };
-  readonly deps: { readonly timers: Timers };
+  /** The deadlines of requests in progress (KV_REQUEST_TIMEOUT_MS each). */
+  readonly requestDeadlines: DeadlineSweeper;
   markDirty(r: StoreReplica): void;
 }
 
 const MAX_SCAN = 10_000;
-const REQUEST_TIMEOUT_MS = 5_000;
+/** How long a request may wait for its Raft round before it is answered UNAVAILABLE (read) or OUTCOME_UNKNOWN (write). */
+export const KV_REQUEST_TIMEOUT_MS = 5_000;
 const EMPTY = new Uint8Array(0);
 
 function response(fields: Partial<WireKvResponse>): WireKvResponse {
@@ -116,15 +118,17 @@ function count(store: KvHost, res: WireKvResponse): WireKvResponse {
 /** A read that times out applied nothing; a write that times out was (almost surely) proposed, and may yet apply. */
 function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<T> {
   return new Promise((resolve, reject) => {
-    const message = `no answer within ${REQUEST_TIMEOUT_MS} ms`;
-    const t = store.deps.timers.setTimeout(() => reject(isRead ? new UnavailableError(message) : new OutcomeUnknownError(message)), REQUEST_TIMEOUT_MS);
+    const deadline = store.requestDeadlines.add(() => {
+      const message = `no answer within ${KV_REQUEST_TIMEOUT_MS} ms`;
+      reject(isRead ? new UnavailableError(message) : new OutcomeUnknownError(message));
+    });
     p.then(
       (v) => {
-        store.deps.timers.clearTimeout(t);
+        store.requestDeadlines.remove(deadline);
         resolve(v);
       },
       (e: Error) => {
-        store.deps.timers.clearTimeout(t);
+        store.requestDeadlines.remove(deadline);
         reject(e);
       },
     );

@@ -21,6 +21,7 @@
 import { BadRequestError, RangeNotFoundError, UnavailableError } from '../common/index.js';
 import type { Rng, Timestamp } from '../common/index.js';
 import type { Clock, Logger, Timers } from '../runtime/index.js';
+import { DeadlineSweeper } from '../runtime/index.js';
 import { DurableRaftStorage, keys, WriteBatch } from '../storage/index.js';
 import type { Engine } from '../storage/index.js';
 import type { PdHandlers, RangeMessage, WireKvRequest, WireKvResponse, WireRangeStatus } from '../transport/index.js';
@@ -29,7 +30,7 @@ import type { StoreHandlers, StoreListener, StoreNetwork } from '../transport/in
 import { StoreMetrics } from './metrics.js';
 import { decodeDescriptor, encodeDescriptor, rangeStateBounds, ReadyLoop, Replica, stageInitialState, storeOfReplica } from '../replica/index.js';
 import type { LoopHost } from '../replica/index.js';
-import { handleKv } from './kv-service.js';
+import { handleKv, KV_REQUEST_TIMEOUT_MS } from './kv-service.js';
 import { PeerLiveness } from './liveness.js';
 import { MvccRange } from './mvcc-range.js';
 import type { StoreReplica } from './mvcc-range.js';
@@ -114,12 +115,14 @@ export class Store implements LoopHost<StoreReplica> {
   private closed = false;
 
   readonly engine: Engine;
+  readonly requestDeadlines: DeadlineSweeper;
 
   private constructor(
     readonly cfg: StoreConfig,
     readonly deps: StoreDeps,
   ) {
     this.engine = deps.engine;
+    this.requestDeadlines = new DeadlineSweeper(deps.clock, deps.timers, KV_REQUEST_TIMEOUT_MS);
     this.peers = cfg.peers;
     this.rotateEveryTicks = Math.ceil((cfg.dedupRotateMs ?? 60_000) / cfg.tickMs);
     this.tickEpoch = deps.clock.monotonic();
@@ -439,6 +442,7 @@ export class Store implements LoopHost<StoreReplica> {
     this.loop.close();
     if (this.tickTimer) this.deps.timers.clearInterval(this.tickTimer);
     for (const r of this.replicas.values()) r.failAll(new UnavailableError('store closing'));
+    this.requestDeadlines.close();
     this.transport.close();
     this.listener?.close();
     // Let an in-flight turn finish its writes before closing the engine.

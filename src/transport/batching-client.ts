@@ -6,8 +6,8 @@
  * retries) and is reopened on the next request.
  */
 import { WireError } from './raft-codec.js';
-import type { Timers } from '../runtime/index.js';
-import { systemTimers } from '../runtime/index.js';
+import type { Clock, Timers } from '../runtime/index.js';
+import { DeadlineSweeper, systemClock, systemTimers } from '../runtime/index.js';
 import { StoreClient } from './grpc.js';
 import { decodeResponses, encodeRequests } from './kv-codec.js';
 import type { WireKvRequest, WireKvResponse } from './wire-types.js';
@@ -17,7 +17,7 @@ const MAX_BATCH = 2048;
 interface Pending {
   resolve(r: WireKvResponse): void;
   reject(e: Error): void;
-  timer: unknown;
+  deadline: number;
 }
 
 export class BatchingKvClient {
@@ -27,22 +27,25 @@ export class BatchingKvClient {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private scheduled = false;
+  private readonly deadlines: DeadlineSweeper;
   batches = 0;
   requests = 0;
 
   constructor(
     address: string,
     private readonly timers: Timers = systemTimers,
-    private readonly deadlineMs = 5_000,
+    deadlineMs = 5_000,
+    clock: Clock = systemClock,
   ) {
     this.client = new StoreClient(address);
+    this.deadlines = new DeadlineSweeper(clock, timers, deadlineMs);
   }
 
   kv(req: Partial<WireKvRequest>): Promise<WireKvResponse> {
     return new Promise((resolve, reject) => {
       const seq = (this.seq = (this.seq + 1) >>> 0);
-      const timer = this.timers.setTimeout(() => this.settle(seq, undefined, new Error(`no answer within ${this.deadlineMs} ms`)), this.deadlineMs);
-      this.pending.set(seq, { resolve, reject, timer });
+      const deadline = this.deadlines.add(() => this.settle(seq, undefined, new Error(`no answer within ${this.deadlines.ms} ms`)));
+      this.pending.set(seq, { resolve, reject, deadline });
       this.queue.push({ seq, req });
       if (this.queue.length >= MAX_BATCH) this.flush();
       else if (!this.scheduled) {
@@ -56,7 +59,7 @@ export class BatchingKvClient {
     const p = this.pending.get(seq);
     if (!p) return;
     this.pending.delete(seq);
-    this.timers.clearTimeout(p.timer);
+    this.deadlines.remove(p.deadline);
     if (res) p.resolve(res);
     else p.reject(err!);
   }
@@ -109,6 +112,7 @@ export class BatchingKvClient {
     this.stream?.close();
     this.stream = undefined;
     for (const seq of [...this.pending.keys()]) this.settle(seq, undefined, new Error('client closed'));
+    this.deadlines.close();
     this.client.close();
   }
 }
