@@ -5,6 +5,8 @@ declare module 'autocannon' {
     non2xx: number;
     errors: number;
     timeouts: number;
+    /** Answers by HTTP status code. */
+    statusCodeStats?: Record<string, { count: number }>;
   }
   interface Options {
     url: string;

@@ -134,8 +134,7 @@ async function run(url: string, config: number, op: Op, conns: number, seconds: 
   meter.start();
   const r = await autocannon({ url, connections: conns, duration: seconds, requests: [request] });
   const cpu = meter.stop();
-  const extra = r as unknown as { statusCodeStats?: Record<string, { count: number }> };
-  const statusCodes = Object.fromEntries(Object.entries(extra.statusCodeStats ?? {}).map(([k, v]) => [k, Number(v.count)]));
+  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, Number(v.count)]));
   const lat = r.latency;
   return {
     config: rangesLabel(config),

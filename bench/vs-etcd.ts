@@ -43,7 +43,10 @@ interface Row {
   reqPerSec: number;
   requests: number;
   latencyMs: { p50: number; p99: number; p99_9: number };
+  /** Failed requests: non-2xx answers other than a /txn 409, connection errors and timeouts. */
   errors: number;
+  /** raftshard /txn answers 409 CONFLICT (a write-write conflict, rolled back): an answer, not an error. */
+  conflicts: number;
   /** CPU per answered request, µs, summed over the system's processes. */
   cpuUsPerRequest: number | null;
   cpu: CpuReport;
@@ -106,6 +109,7 @@ async function run(system: System, url: string, op: Op, conns: number, seconds: 
   const r = await autocannon({ url, connections: conns, duration: seconds, requests: [requestFor(system, op)] });
   const cpu = meter.stop();
   const answered = r.requests.total - r.non2xx;
+  const conflicts = r.statusCodeStats?.['409']?.count ?? 0;
   const dbPercent = DB_ROLES[system].map((role) => cpu.roles[role]).reduce<number | null>((sum, x) => (x === null || x === undefined || sum === null ? null : sum + x), 0);
   return {
     system,
@@ -114,7 +118,8 @@ async function run(system: System, url: string, op: Op, conns: number, seconds: 
     reqPerSec: Math.round(answered / cpu.seconds),
     requests: r.requests.total,
     latencyMs: { p50: r.latency.p50, p99: r.latency.p99, p99_9: r.latency.p99_9 },
-    errors: r.non2xx + r.errors,
+    errors: r.non2xx - conflicts + r.errors,
+    conflicts,
     cpuUsPerRequest: dbPercent === null || answered <= 0 ? null : Math.round(((dbPercent / 100) * cpu.seconds * 1e6) / answered),
     cpu,
   };
@@ -135,7 +140,7 @@ async function preloadEtcd(etcd: EtcdCluster): Promise<void> {
 const ms = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 function table(rows: Row[]): string {
-  const head = ['op', 'conns', 'raftshard req/s', 'etcd req/s', 'ratio', 'p50 ms (us/etcd)', 'p99 ms (us/etcd)', 'p99.9 ms (us/etcd)', 'cpu µs/req (us/etcd)', 'errors (us/etcd)'];
+  const head = ['op', 'conns', 'raftshard req/s', 'etcd req/s', 'ratio', 'p50 ms (us/etcd)', 'p99 ms (us/etcd)', 'p99.9 ms (us/etcd)', 'cpu µs/req (us/etcd)', 'errors (us/etcd)', '409s (us/etcd)'];
   const body: string[][] = [];
   for (const us of rows.filter((r) => r.system === 'raftshard')) {
     const them = rows.find((r) => r.system === 'etcd' && r.op === us.op && r.conns === us.conns);
@@ -151,6 +156,7 @@ function table(rows: Row[]): string {
       `${ms(us.latencyMs.p99_9)} / ${ms(them.latencyMs.p99_9)}`,
       `${us.cpuUsPerRequest ?? '-'} / ${them.cpuUsPerRequest ?? '-'}`,
       `${us.errors} / ${them.errors}`,
+      `${us.conflicts} / ${them.conflicts}`,
     ]);
   }
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -199,7 +205,7 @@ export async function runVsEtcd(opts: VsEtcdOptions, machine: Record<string, unk
         for (const system of order) {
           const row = await run(system, system === 'raftshard' ? cluster.url : etcdUrl, op, conns, opts.seconds, groups[system]);
           rows.push(row);
-          log(`${system} ${op} x${conns}: ${row.reqPerSec} req/s, p50 ${ms(row.latencyMs.p50)} / p99 ${ms(row.latencyMs.p99)} ms, ${row.cpuUsPerRequest ?? '-'} µs CPU per request, ${row.errors} errors`);
+          log(`${system} ${op} x${conns}: ${row.reqPerSec} req/s, p50 ${ms(row.latencyMs.p50)} / p99 ${ms(row.latencyMs.p99)} ms, ${row.cpuUsPerRequest ?? '-'} µs CPU per request, ${row.errors} errors${op.startsWith('TXN') ? `, ${row.conflicts} conflicts (409)` : ''}`);
           if (cluster.proc.exitCode !== null) throw new BenchError('raftshard local exited during the run');
         }
       }
