@@ -113,13 +113,39 @@ describe('§6.4.1 leader lease', () => {
     net.elect(1);
     const idx = net.propose(1, 'w');
     net.stabilize();
+    expect(net.node(1).leaseReadIndex()).toBeUndefined(); // no heartbeat round acknowledged yet
     net.tick([1], 1); // a heartbeat round acknowledged by a quorum starts the lease
     net.stabilize();
     const from = net.sent.length;
+    expect(net.node(1).leaseReadIndex()).toBe(idx);
+    expect(net.node(2).leaseReadIndex()).toBeUndefined(); // followers never
     net.node(1).readIndex(bytes('l'));
     net.flush();
     expect(reads(net, 1)).toEqual([{ index: idx, ctx: 'l' }]);
     expect(net.sent.length).toBe(from);
+  });
+
+  it('the lease lapses electionTick - margin ticks after the last acknowledged heartbeat', () => {
+    const net = leaseNetwork();
+    net.elect(1);
+    net.tick([1], 1);
+    net.stabilize();
+    expect(net.node(1).leaseReadIndex()).toBeDefined();
+    net.isolate(1); // no acknowledgement renews it
+    let lapsedAfter = 0;
+    while (net.node(1).leaseReadIndex() !== undefined && lapsedAfter < 2 * ET) {
+      net.tick([1], 1);
+      lapsedAfter++;
+    }
+    expect(lapsedAfter).toBe(ET - 2); // 2: the margin for drift between tick rates (LEASE_MARGIN)
+  });
+
+  it("'safe' reads never skip the round", () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    net.tick([1], 1);
+    net.stabilize();
+    expect(net.node(1).leaseReadIndex()).toBeUndefined();
   });
 
   it('no lease reads during a leadership transfer', () => {
@@ -128,6 +154,7 @@ describe('§6.4.1 leader lease', () => {
     net.tick([1], 1);
     net.isolate(3);
     net.node(1).transferLeader(3);
+    expect(net.node(1).leaseReadIndex()).toBeUndefined();
     net.node(1).readIndex(bytes('t'));
     net.flush();
     expect(net.queue.some((m) => m.kind === 'heartbeat' && text(m.ctx) === 't')).toBe(true);
@@ -163,6 +190,8 @@ describe('§6.4.1 leader lease', () => {
             net.node(1).readIndex(bytes(ctx));
             net.flush();
             const r = reads(net, 1).find((x) => x.ctx === ctx);
+            const now = net.node(1).leaseReadIndex();
+            if (now !== undefined && now < write.index) violations.push(`seed ${seed} offset ${offset}: ${t} ticks after the partition, old leader 1 had a lease read index ${now}`);
             if (r && r.index < write.index) {
               violations.push(
                 `seed ${seed} offset ${offset}: ${t} ticks after the partition, old leader 1 (term ${net.status(1).term}) served a lease read at index ${r.index}; ` +

@@ -683,6 +683,18 @@ export class Raft {
   }
 
   /**
+   * The index a linearizable read may be served at right now, with no round
+   * and no Ready: this node leads, its term's first entry has committed, and
+   * its lease holds (or it is the only voter). Undefined otherwise: the read
+   * takes the ReadIndex path.
+   */
+  leaseReadIndex(): LogIndex | undefined {
+    if (this.role !== 'leader' || this.log.committed < this.termStartIndex) return undefined;
+    const voters = this.conf.current().voters;
+    return this.leaseValid() || (voters.length === 1 && voters[0] === this.id) ? this.log.committed : undefined;
+  }
+
+  /**
    * Linearizable read without a log write (Raft dissertation §6.4): the read
    * may be served once the host has applied up to the returned index.
    */

@@ -105,6 +105,11 @@ export class RawNode {
     this.raft.readIndex(ctx);
   }
 
+  /** The index a read may be served at now without a round (a leader within its lease), else undefined. */
+  leaseReadIndex(): LogIndex | undefined {
+    return this.raft.leaseReadIndex();
+  }
+
   reportUnreachable(id: NodeId): void {
     this.raft.reportUnreachable(id);
   }

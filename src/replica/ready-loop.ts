@@ -203,6 +203,7 @@ export class ReadyLoop<Rep extends Replica = Replica> {
     this.metrics.compactions += compacted.length;
     for (const [r, rd] of work) {
       r.storage.onPersisted(rd);
+      r.appliedWritten();
       r.raw.persisted(rd);
       if (this.observer) this.observer.persisted(r, rd);
       this.host.send(r, rd.messages.filter((m) => !sendableBeforePersist(m)));

@@ -92,6 +92,8 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
   private readSeq = 0;
   /** Index up to which the state machine (the engine) reflects the log. */
   applied: number;
+  /** The applied index whose state is on disk (see readableNow). */
+  private written: number;
   quiesced = false;
   /** Ticks the leader has been idle with every follower caught up. */
   private idleTicks = 0;
@@ -113,6 +115,7 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
     readonly machine: M,
   ) {
     this.applied = applied;
+    this.written = applied;
     // A lazy commit broadcast: a follower applies in the turn that persists its next entries (see RaftConfig).
     this.raw = new RawNode({ ...DEFAULT_CONFIG, maxInflightMsgs: 64, commitBroadcast: 'lazy', ...tuning, id: replicaId, applied }, storage, rng);
   }
@@ -135,6 +138,22 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
 
   isLeader(): boolean {
     return this.raw.role === 'leader';
+  }
+
+  /**
+   * Whether a linearizable read may be served now, without waiting for a loop
+   * turn: this leader's lease holds, and everything committed is applied and
+   * on disk (an applied entry whose batch is still being written is not
+   * readable yet). The host brings the ticks up to the clock first.
+   */
+  readableNow(): boolean {
+    const index = this.raw.leaseReadIndex();
+    return index !== undefined && index <= this.written;
+  }
+
+  /** The loop wrote the batch holding everything applied so far. */
+  appliedWritten(): void {
+    this.written = this.applied;
   }
 
   leaderStore(): number {

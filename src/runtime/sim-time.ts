@@ -8,7 +8,8 @@
  * `scope()` hands each simulated process its own Timers: killing the scope (a
  * crash) drops every timer the process armed; pausing it (SIGSTOP, a long GC)
  * holds its due events while the clock runs on, and resuming fires them at
- * once, as a process that wakes up finds its timers overdue.
+ * once, as a process that wakes up finds its timers overdue (just after the
+ * messages that waited for it, as Node's poll phase comes first).
  */
 import type { Clock, Timers } from './clock.js';
 
@@ -27,6 +28,9 @@ interface TimerScope {
   /** Paused (SIGSTOP): its due events wait here, in order, until it resumes. */
   parked: TimerEvent[] | undefined;
 }
+
+/** How long after a resume its overdue events fire: after everything due at that instant (see `resume`). */
+const RESUMED_TIMERS_LAG_MS = 0.01;
 
 const handle = (e: TimerEvent) => ({ unref: () => {}, event: e });
 const eventOf = (h: unknown) => (h as { event?: TimerEvent } | undefined)?.event;
@@ -72,8 +76,10 @@ export class SimScheduler implements Clock {
       resume: () => {
         const parked = scope.parked ?? [];
         scope.parked = undefined;
+        // Node woken in its poll phase runs the sockets' callbacks, and what they set immediately,
+        // before the loop comes round to the overdue timers: they run just after what is due now.
         for (const e of parked) {
-          e.at = this.time;
+          e.at = this.time + RESUMED_TIMERS_LAG_MS;
           e.seq = this.seq++;
           this.push(e);
         }

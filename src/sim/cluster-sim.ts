@@ -102,6 +102,8 @@ const INITIAL_SPLITS = ['e', 'i'];
 const SETUP_MS = 30_000;
 /** The gateway's deadline per request: shorter than its default (10 s), so that outages outlast it and 503 / 504 answers are exercised. */
 const ROUTER_DEADLINE_MS = 3_000;
+/** In deposedLeaderRead: longer than any message's time on the wire, so the read is there when the leader wakes. */
+const READ_WAITS_FOR_RESUME_MS = 50;
 /** Two gateways, each with its own range cache: one may still route to a deposed leader the other has left. */
 const GATEWAYS = ['10.0.2.1:8080', '10.0.2.3:8080'];
 const enc = new TextEncoder();
@@ -238,7 +240,11 @@ export class ClusterSim {
       const written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new'));
       if (!written || written.value.error !== '') throw new Error(`the write on the new leader failed: ${written ? written.value.error : 'no answer'}`);
       const read = reader.send({ op: 'get', key: enc.encode(key) });
-      if (pause) this.procs.resume(old);
+      if (pause) {
+        // The read reaches the stopped process and waits there, as in a socket buffer, for it to wake.
+        await this.time.runUntil(this.time.monotonic() + READ_WAITS_FOR_RESUME_MS);
+        this.procs.resume(old);
+      }
       const res = await this.within(ROUTER_DEADLINE_MS * 3, read);
       if (!res || res.value.error !== '') throw new Error(`the read failed: ${res ? res.value.error : 'no answer'}`);
       return res.value.found ? dec.decode(res.value.value) : null;

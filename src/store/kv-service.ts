@@ -32,6 +32,8 @@ export interface KvHost {
   /** The deadlines of requests in progress (KV_REQUEST_TIMEOUT_MS each). */
   readonly requestDeadlines: DeadlineSweeper;
   markDirty(r: StoreReplica): void;
+  /** Delivers the ticks the clock says are due (before a lease is relied on). */
+  catchUpTicks(): void;
 }
 
 const MAX_SCAN = 10_000;
@@ -136,10 +138,12 @@ function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<
 }
 
 async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
-  store.markDirty(r);
   const snapshot = req.ts > 0n;
   if (snapshot) r.machine.observeRead(req.ts);
-  await r.readBarrier(snapshot);
+  if (snapshot || !readableNow(store, r)) {
+    store.markDirty(r);
+    await r.readBarrier(snapshot);
+  }
   // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
   if (r.desc.current.epoch.version !== desc.epoch.version) return staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} split during the read`, r.desc.current, req.key);
   const txn = new MvccTxn(r.machine.readView(store.engine), READ_ONLY);
@@ -154,6 +158,14 @@ async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: Ra
   const res = await scan(txn, req.key, end, ts, Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN));
   if (res.locks.length > 0) return locked({ kind: 'locked', locks: res.locks });
   return response({ items: res.items, more: res.more });
+}
+
+/** A newest-state read on a leader within its lease, with everything committed on disk, needs no loop turn. */
+function readableNow(store: KvHost, r: StoreReplica): boolean {
+  store.catchUpTicks();
+  if (!r.readableNow()) return false;
+  store.metrics.immediateReads++;
+  return true;
 }
 
 /**

@@ -26,6 +26,8 @@ export class StoreMetrics {
   malformedFrames = 0;
   unknownRangeMessages = 0;
   kvRequests = 0;
+  /** Reads a leader served on its lease at once, without a loop turn. */
+  immediateReads = 0;
   snapshotsSent = 0;
   snapshotsInstalled = 0;
   compactions = 0;
@@ -61,6 +63,7 @@ export class StoreMetrics {
     counter('snapshots_installed_total', 'Range snapshots received and installed.', () => this.snapshotsInstalled);
     counter('raft_log_compactions_total', 'Raft log compactions.', () => this.compactions);
     counter('kv_requests_total', 'KV requests received.', () => this.kvRequests);
+    counter('lease_reads_immediate_total', 'Reads a leader served on its lease at once, with no loop turn or ReadIndex round.', () => this.immediateReads);
     labelledCounterFrom(r, 'raftshard_kv_errors_total', 'KV requests answered with an error, by code.', 'code', () => this.kvErrors);
     gauge('ranges', 'Range replicas hosted.', () => source.replicas.size);
     gauge('leaders', 'Ranges this store leads.', () => count(source, (x) => x.isLeader()));

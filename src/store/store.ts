@@ -363,7 +363,7 @@ export class Store implements LoopHost<StoreReplica> {
    * than it is, while the followers that promised it their votes have
    * counted the real time and may elect another leader (Raft §6.4.1).
    */
-  private catchUpTicks(): void {
+  catchUpTicks(): void {
     const due = Math.floor((this.deps.clock.monotonic() - this.tickEpoch) / this.cfg.tickMs);
     let missed = due - this.ticks;
     if (missed <= 0) return;

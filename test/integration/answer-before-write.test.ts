@@ -2,7 +2,8 @@
  * A leader hands a write's result back once the write is committed and
  * applied, while the loop turn's batch that holds the applied state is still
  * being written (ReadyLoop.turn); a read that arrives after that answer still
- * sees the write, because it waits for the batch. Three stores in one process
+ * sees the write, because it waits for the batch (a read on the lease is served
+ * at once only when everything committed is on disk). Three stores in one process
  * over gRPC on loopback; the leader's non-synced writes (its apply batches)
  * are held at a gate to keep the window open.
  */
@@ -85,6 +86,14 @@ describe('a write answered before its batch is written', () => {
     expect((await client.put('k000001', 'v1')).error).toBe('');
     const leader = [...stores.values()].find((s) => s.replicas.get(range.id)!.isLeader())!;
     const gate = engines.get(leader.cfg.id)!;
+    // Read until the leader serves reads on its lease at once (a range woken from quiescence must
+    // first renew it), so that only the batch at the gate can keep the read below waiting.
+    const immediateBefore = leader.metrics.immediateReads;
+    for (let i = 0; i < 100 && leader.metrics.immediateReads === immediateBefore; i++) {
+      await client.get('k000001');
+      await sleep(20);
+    }
+    expect(leader.metrics.immediateReads).toBeGreaterThan(immediateBefore);
     gate.held = true;
 
     const put = await client.put('k000001', 'v2');
@@ -100,5 +109,10 @@ describe('a write answered before its batch is written', () => {
     gate.release();
     await get;
     expect(read).toBe('v2');
+
+    // With the batch on disk, the leader serves the next read on its lease at once, with no loop turn.
+    const immediate = leader.metrics.immediateReads;
+    expect(Buffer.from((await client.get('k000001')).value).toString()).toBe('v2');
+    expect(leader.metrics.immediateReads).toBe(immediate + 1);
   });
 });
