@@ -92,11 +92,13 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
   private readSeq = 0;
   /** Index up to which the state machine (the engine) reflects the log. */
   applied: number;
-  /** The applied index whose state is on disk (see readableNow). */
+  /** The applied index whose state is on disk (see readNow). */
   private written: number;
   quiesced = false;
   /** Ticks the leader has been idle with every follower caught up. */
   private idleTicks = 0;
+  /** A read was served at once on the lease since the last tick (readNow). */
+  private readSinceTick = false;
   /** A snapshot received (see acceptSnapshot), waiting to be installed with its Raft state. */
   incomingSnapshot: { index: number; desc: RangeDescriptor; pairs: [Uint8Array, Uint8Array][]; done: Waiter<void> } | undefined;
   /** Peers a snapshot is being streamed to. */
@@ -144,11 +146,17 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
    * Whether a linearizable read may be served now, without waiting for a loop
    * turn: this leader's lease holds, and everything committed is applied and
    * on disk (an applied entry whose batch is still being written is not
-   * readable yet). The host brings the ticks up to the clock first.
+   * readable yet). The host brings the ticks up to the clock first. Never on
+   * a quiesced range: its ticks stand still, so a lease counted in them could
+   * outlive the real one (the slow path wakes it, which drops the lease). A
+   * read served so keeps the range from quiescing.
    */
-  readableNow(): boolean {
+  readNow(): boolean {
+    if (this.quiesced) return false;
     const index = this.raw.leaseReadIndex();
-    return index !== undefined && index <= this.written;
+    if (index === undefined || index > this.written) return false;
+    this.readSinceTick = true;
+    return true;
   }
 
   /** The loop wrote the batch holding everything applied so far. */
@@ -416,14 +424,16 @@ export class Replica<C = unknown, R = unknown, M extends RangeStateMachine<C, R>
   }
 
   /**
-   * A leader with nothing in flight and every follower caught up stops ticking
-   * (its last heartbeats carry the quiesce flag so followers stop too).
-   * Returns true when this tick should send quiescing heartbeats.
+   * A leader with nothing in flight, no reads, and every follower caught up
+   * stops ticking (its last heartbeats carry the quiesce flag so followers
+   * stop too). Returns true when this tick should send quiescing heartbeats.
    */
   tickQuiesce(): boolean {
     const s = this.raw.status();
+    const reading = this.readSinceTick;
+    this.readSinceTick = false;
     // A leadership transfer is abandoned after an election timeout of ticks: quiesced, it would never be.
-    if (s.role !== 'leader' || s.leadTransferee !== 0 || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
+    if (s.role !== 'leader' || s.leadTransferee !== 0 || reading || this.inflight.size > 0 || this.readRounds.size > 0 || this.readsAwaitingApply.length > 0) {
       this.idleTicks = 0;
       return false;
     }

@@ -215,11 +215,13 @@ export class ClusterSim {
    * with `pause` also stopped (SIGSTOP) for a while. Through one gateway a
    * write of "new" then succeeds on the leader the others elect; then the
    * other gateway, whose cache still names the old leader, reads the key
-   * there (resuming it first, if paused). Resolves with what that read
+   * there (resuming it first, if paused). With `quiesce`, the range first
+   * goes idle until its leader stops ticking, and the writing gateway cannot
+   * reach the old leader either (it learns nothing of the write). Resolves with what that read
    * returned: "new" unless the old leader served a read on a lease that had
    * lapsed (a stale "old").
    */
-  async deposedLeaderRead(pause: boolean, key = 'a'): Promise<string | null> {
+  async deposedLeaderRead(pause: boolean, quiesce = false, key = 'a'): Promise<string | null> {
     const put = (router: KvRouter, value: string, id: string) => router.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: id });
     try {
       await this.procs.startCluster(this.opts.stores);
@@ -231,14 +233,22 @@ export class ClusterSim {
       const rangeId = writer.locate(enc.encode(key))!.id;
       const old = [...this.procs.stores.values()].find((p) => p.store?.replicas.get(rangeId)?.isLeader());
       if (!old) throw new Error(`range ${rangeId} has no leader`);
+      if (quiesce && !(await this.within(5_000, this.quiesced(old.store!.replicas.get(rangeId)!)))) throw new Error(`range ${rangeId} did not quiesce`);
       const others = [...this.procs.stores.values()].filter((p) => p !== old);
       for (const p of others) {
         this.network.cutLink(old.address, p.address, true);
         this.network.cutLink(p.address, old.address, true);
       }
+      // An idle leader woken by the write would drop its lease; it must not need that to stay safe.
+      if (quiesce) this.network.cutLink(GATEWAYS[0], old.address, true);
       if (pause) this.procs.pause(old);
-      const written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new'));
-      if (!written || written.value.error !== '') throw new Error(`the write on the new leader failed: ${written ? written.value.error : 'no answer'}`);
+      // Sent again (the same request id: applied once) while the others of an idle range notice the silence and elect.
+      let written: { value: WireKvResponse } | undefined;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 5 && written === undefined; attempt++) {
+        written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new')).catch((err: unknown) => ((lastError = err), undefined));
+      }
+      if (!written || written.value.error !== '') throw new Error(`the write on the new leader failed: ${written ? written.value.error : String(lastError)}`);
       const read = reader.send({ op: 'get', key: enc.encode(key) });
       if (pause) {
         // The read reaches the stopped process and waits there, as in a socket buffer, for it to wake.
@@ -252,6 +262,14 @@ export class ClusterSim {
       for (const r of this.routers) r.close();
       this.procs.killAll();
     }
+  }
+
+  /** Resolves once `replica` has stopped ticking (checked every simulated 10 ms; `within` bounds the wait). */
+  private quiesced(replica: { readonly quiesced: boolean }): Promise<true> {
+    return new Promise((resolve) => {
+      const check = () => (replica.quiesced ? resolve(true) : this.world.setTimeout(check, 10));
+      check();
+    });
   }
 
   /** Runs `work` in simulated time until it settles or `ms` pass; its value, or undefined when it did not settle. */

@@ -140,7 +140,7 @@ function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<
 async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
   const snapshot = req.ts > 0n;
   if (snapshot) r.machine.observeRead(req.ts);
-  if (snapshot || !readableNow(store, r)) {
+  if (snapshot || !readNow(store, r)) {
     store.markDirty(r);
     await r.readBarrier(snapshot);
   }
@@ -161,9 +161,9 @@ async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: Ra
 }
 
 /** A newest-state read on a leader within its lease, with everything committed on disk, needs no loop turn. */
-function readableNow(store: KvHost, r: StoreReplica): boolean {
+function readNow(store: KvHost, r: StoreReplica): boolean {
   store.catchUpTicks();
-  if (!r.readableNow()) return false;
+  if (!r.readNow()) return false;
   store.metrics.immediateReads++;
   return true;
 }

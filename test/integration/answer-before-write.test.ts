@@ -109,10 +109,23 @@ describe('a write answered before its batch is written', () => {
     gate.release();
     await get;
     expect(read).toBe('v2');
+  });
 
-    // With the batch on disk, the leader serves the next read on its lease at once, with no loop turn.
-    const immediate = leader.metrics.immediateReads;
-    expect(Buffer.from((await client.get('k000001')).value).toString()).toBe('v2');
-    expect(leader.metrics.immediateReads).toBe(immediate + 1);
+  it('a leader serving a steady stream of reads on its lease does not quiesce (which would drop the lease)', async () => {
+    const leader = [...stores.values()].find((s) => s.replicas.get(range.id)!.isLeader())!;
+    const start = leader.metrics.immediateReads;
+    for (let i = 0; i < 100 && leader.metrics.immediateReads === start; i++) {
+      await client.get('k000001');
+      await sleep(20);
+    }
+    expect(leader.metrics.immediateReads).toBeGreaterThan(start);
+    // One read every 25 ms for a second: 20 ticks, many times the 3 idle ticks after which a range quiesces.
+    const before = leader.metrics.immediateReads;
+    for (let i = 0; i < 40; i++) {
+      expect(Buffer.from((await client.get('k000001')).value).toString()).toBe('v2');
+      await sleep(25);
+    }
+    expect(leader.metrics.immediateReads - before).toBe(40);
+    expect(leader.replicas.get(range.id)!.quiesced).toBe(false);
   });
 });

@@ -7,6 +7,11 @@
  * within 3 s of the cut (ISSUE 8 §3), no request may fail, and every
  * acknowledged write must read back after the heal.
  *
+ * Then a leader is stopped (SIGSTOP) and cut off from the other stores only,
+ * another is elected and takes a write through the gateway, and a read sent
+ * straight to the stopped one waits for it: woken, it must not answer with
+ * the value from before the write (lease reads, ISSUE 12).
+ *
  * Needs root and iproute2 (`ip netns`); skipped with a message otherwise.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchingKvClient, StoreClient } from '../../src/transport/index.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const STORES = [1, 2, 3];
@@ -98,19 +104,22 @@ function removeNetwork(): void {
 
 const dir = mkdtempSync(join(tmpdir(), 'raftshard-partition-'));
 const children: ChildProcess[] = [];
+const storeProcs = new Map<number, ChildProcess>();
 let logs = '';
 const basePort = 20_000 + (process.pid % 1_000) * 10;
 const pdPeers = [1, 2, 3].map((i) => `${i}=${hostIp}:${basePort + i}`).join(',');
 const pdAddresses = [1, 2, 3].map((i) => `${hostIp}:${basePort + i}`).join(',');
 const gateway = `http://${hostIp}:${basePort}`;
+const storeAddress = (id: number) => `${storeIp(id)}:${basePort + 10}`;
 
-function launch(argv: string[], prefix: string[] = []): void {
+function launch(argv: string[], prefix: string[] = []): ChildProcess {
   const [cmd, ...rest] = prefix.length > 0 ? [...prefix, process.execPath, CLI, ...argv] : [process.execPath, CLI, ...argv];
   const child = spawn(cmd, rest, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RAFTSHARD_LOG: 'warn' } });
   child.stderr!.on('data', (d: Buffer) => {
     logs = (logs + d.toString()).slice(-64 * 1024);
   });
   children.push(child);
+  return child;
 }
 
 async function call(method: string, path: string, body?: unknown, timeoutMs = 15_000): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -125,7 +134,7 @@ describe.skipIf(skipReason !== undefined)('a range leader cut off by a network p
     removeNetwork();
     createNetwork();
     for (const i of [1, 2, 3]) launch(['pd', '--id', String(i), '--peers', pdPeers, '--dir', join(dir, `pd-${i}`)]);
-    for (const id of STORES) launch(['store', '--id', String(id), '--listen', `${storeIp(id)}:${basePort + 10}`, '--dir', join(dir, `store-${id}`), '--pd', pdAddresses], ['ip', 'netns', 'exec', netns(id)]);
+    for (const id of STORES) storeProcs.set(id, launch(['store', '--id', String(id), '--listen', storeAddress(id), '--dir', join(dir, `store-${id}`), '--pd', pdAddresses], ['ip', 'netns', 'exec', netns(id)]));
     launch(['gateway', '--listen', `${hostIp}:${basePort}`, '--pd', pdAddresses]);
     for (let i = 0; ; i++) {
       const ok = await call('GET', '/health', undefined, 2_000).then((r) => r.status === 200, () => false);
@@ -136,7 +145,10 @@ describe.skipIf(skipReason !== undefined)('a range leader cut off by a network p
   }, 90_000);
 
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) {
+      c.kill('SIGCONT');
+      c.kill('SIGKILL');
+    }
     await sleep(200);
     removeNetwork();
     rmSync(dir, { recursive: true, force: true });
@@ -198,6 +210,52 @@ describe.skipIf(skipReason !== undefined)('a range leader cut off by a network p
     for (const [key, value] of acknowledged) {
       const res = await call('GET', `/kv/${key}`);
       expect(res, key).toMatchObject({ status: 200, json: { value } });
+    }
+  }, 60_000);
+
+  it('a leader stopped and cut off from the other stores never answers a read that waited for it with an overwritten value', async () => {
+    const leaderOf = async (): Promise<number | null> => {
+      const ranges = (await call('GET', '/admin/ranges')).json.ranges as { id: number; leader: number | null }[];
+      return ranges.length === 1 ? ranges[0].leader : null;
+    };
+    let old: number | null = null;
+    for (let i = 0; i < 100 && old === null; i++) {
+      old = await leaderOf();
+      if (old === null) await sleep(100);
+    }
+    expect(old).not.toBeNull();
+    const leader = old!;
+    const status = new StoreClient(storeAddress(leader));
+    const direct = new BatchingKvClient(storeAddress(leader));
+    try {
+      const range = (await status.ranges()).ranges[0].range;
+      const get = () => direct.kv({ op: 'get', key: new TextEncoder().encode('lease-key'), rangeId: range.id, epoch: range.epoch });
+      expect((await call('PUT', '/kv/lease-key', { value: 'before' })).status).toBe(200);
+      // Reads straight at the leader: it serves them on its lease (heartbeats flow meanwhile).
+      for (let i = 0; i < 20; i++) {
+        const res = await get();
+        expect(res.error).toBe('');
+        expect(Buffer.from(res.value).toString()).toBe('before');
+        await sleep(20);
+      }
+
+      storeProcs.get(leader)!.kill('SIGSTOP');
+      for (const other of STORES.filter((id) => id !== leader)) {
+        for (const [chain, flag] of [['INPUT', '-s'], ['OUTPUT', '-d']]) ip('netns', 'exec', netns(leader), 'iptables', '-A', chain, flag, storeIp(other), '-j', 'DROP');
+      }
+      expect((await call('PUT', '/kv/lease-key', { value: 'after' })).status).toBe(200);
+      const read = get().catch((err: Error) => err);
+      await sleep(200); // the read waits in the stopped store's socket
+      storeProcs.get(leader)!.kill('SIGCONT');
+      const res = await read;
+      // Refused (it cannot confirm its leadership, or learned it lost it) or, were it still leading, the new value.
+      if (!(res instanceof Error) && res.error === '') expect(Buffer.from(res.value).toString(), `store ${leader} answered the read it woke to`).toBe('after');
+    } finally {
+      status.close();
+      direct.close();
+      for (const other of STORES.filter((id) => id !== leader)) {
+        for (const [chain, flag] of [['INPUT', '-s'], ['OUTPUT', '-d']]) ip('netns', 'exec', netns(leader), 'iptables', '-D', chain, flag, storeIp(other), '-j', 'DROP');
+      }
     }
   }, 60_000);
 });
