@@ -107,6 +107,12 @@ function leaseNetwork(seed?: number): Network {
   return net;
 }
 
+/** One tick of node 1, every message delivered (a heartbeat round); then its lease read index. */
+function leaseAfterHeartbeat(net: Network): number | undefined {
+  net.tick([1], 1);
+  return net.node(1).leaseReadIndex();
+}
+
 describe('§6.4.1 leader lease', () => {
   it('the leader answers from its lease without a round trip, once a heartbeat round established it', () => {
     const net = leaseNetwork();
@@ -140,12 +146,38 @@ describe('§6.4.1 leader lease', () => {
     expect(lapsedAfter).toBe(ET - 2); // 2: the margin for drift between tick rates (LEASE_MARGIN)
   });
 
+  it('acknowledgements that arrive after the lease was dropped do not bring it back', () => {
+    const net = leaseNetwork();
+    net.elect(1);
+    net.stabilize();
+    net.node(1).tick(); // heartbeats out
+    net.flush();
+    for (const m of net.queue.splice(0)) net.deliver(m);
+    net.flush(); // their acknowledgements queued, not yet delivered
+    expect(net.queue.some((m) => m.kind === 'heartbeatResp')).toBe(true);
+    net.node(1).dropLease(); // woken from quiescence, say
+    net.stabilize();
+    expect(net.node(1).leaseReadIndex()).toBeUndefined();
+    expect(leaseAfterHeartbeat(net)).toBeDefined(); // a heartbeat sent after the drop renews it
+  });
+
+  it('an abandoned leadership transfer leaves no lease on the heartbeats acknowledged during it', () => {
+    const net = leaseNetwork();
+    net.elect(1);
+    expect(leaseAfterHeartbeat(net)).toBeDefined();
+    net.isolate(3); // the transfer cannot finish
+    net.node(1).transferLeader(3);
+    // Each tick's heartbeats are acknowledged by node 2 within the tick, the abandoning one's too.
+    for (let ticks = 0; net.status(1).leadTransferee !== 0 && ticks < 2 * ET; ticks++) net.tick([1], 1);
+    expect(net.status(1).leadTransferee).toBe(0);
+    expect(net.node(1).leaseReadIndex()).toBeUndefined();
+    expect(leaseAfterHeartbeat(net)).toBeDefined();
+  });
+
   it("'safe' reads never skip the round", () => {
     const net = new Network([1, 2, 3]);
     net.elect(1);
-    net.tick([1], 1);
-    net.stabilize();
-    expect(net.node(1).leaseReadIndex()).toBeUndefined();
+    expect(leaseAfterHeartbeat(net)).toBeUndefined();
   });
 
   it('no lease reads during a leadership transfer', () => {

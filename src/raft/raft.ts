@@ -73,6 +73,8 @@ export class Raft {
   private bcastPending = false;
   /** Ticks since this node started: the clock of lease reads. */
   private ticks = 0;
+  /** Lease acknowledgements of heartbeats sent at or before this tick do not count (see dropLease). */
+  private leaseFloorTick = -Infinity;
 
   constructor(cfg: RaftConfig, storage: RaftStorage, rng: Rng) {
     assert(cfg.id > 0, 'raft id must be positive');
@@ -192,7 +194,9 @@ export class Raft {
         this.becomeFollower(this.term, 0);
         return;
       }
-      // A transfer that did not finish within an election timeout is abandoned.
+      // A transfer that did not finish within an election timeout is abandoned. Followers acknowledged
+      // its heartbeats without promising their votes (the transferee campaigns at once): no lease on them.
+      if (this.leadTransferee !== 0) this.dropLease();
       this.leadTransferee = 0;
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
@@ -495,7 +499,8 @@ export class Raft {
     if (pr.match < this.log.lastIndex()) this.sendAppend(from, true);
     const leaseTick = decodeLeaseCtx(ctx);
     if (leaseTick !== undefined) {
-      pr.leaseAckTick = Math.max(pr.leaseAckTick, leaseTick);
+      // An acknowledgement that arrives after the lease was dropped does not bring it back.
+      if (leaseTick > this.leaseFloorTick) pr.leaseAckTick = Math.max(pr.leaseAckTick, leaseTick);
       return;
     }
     if (ctx.length === 0) return;
@@ -736,13 +741,16 @@ export class Raft {
   }
 
   /**
-   * Forgets every acknowledgement the lease rests on: the host stopped
-   * ticking this node for a while (quiescence), so its tick count did not
-   * follow time, and a lease measured in ticks could outlive the real one.
-   * The next heartbeats acknowledged by a quorum renew it.
+   * Forgets every acknowledgement the lease rests on, and any that arrives
+   * later for a heartbeat sent until now: the host stopped ticking this node
+   * for a while (quiescence), so its tick count did not follow time, and a
+   * lease measured in ticks could outlive the real one; or a transfer was
+   * abandoned. Heartbeats sent from the next tick on, acknowledged by a
+   * quorum, renew it.
    */
   dropLease(): void {
     for (const pr of this.prs.values()) pr.leaseAckTick = -Infinity;
+    this.leaseFloorTick = this.ticks;
   }
 
   private answerRead(ctx: Uint8Array, from: NodeId, index: LogIndex): void {

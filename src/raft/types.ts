@@ -213,8 +213,12 @@ export interface RaftConfig {
    * until electionTick - 2 ticks after sending the last heartbeat a quorum
    * acknowledged (followers refuse votes for electionTick ticks after hearing
    * from it; a node that just started refuses them for electionTick ticks too).
-   * Assumes tick rates drift apart by less than 2 ticks per election timeout
-   * and no node's ticks stall longer than that (a paused leader must not
+   * A lease runs out at most electionTick - 2 of the leader's tick periods
+   * after that send, and a follower votes no sooner than electionTick - 1 of
+   * its own after hearing it (its first tick may come at once): so it assumes
+   * a leader's tick period is less than (electionTick - 1) / (electionTick - 2)
+   * times a follower's (9/8 at electionTick 10, 12.5 %) and no node's ticks
+   * stall longer than that (a paused leader must not
    * resume serving from an old lease); needs checkQuorum. ReadIndex contexts
    * must not be 9 bytes starting with 0xff (the lease heartbeat's own context).
    */

@@ -222,7 +222,7 @@ export class ClusterSim {
    * lapsed (a stale "old").
    */
   async deposedLeaderRead(pause: boolean, quiesce = false, key = 'a'): Promise<string | null> {
-    const put = (router: KvRouter, value: string, id: string) => router.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: id });
+    const put = (router: KvRouter, value: string, id: string, retry = false) => router.send({ op: 'put', key: enc.encode(key), value: enc.encode(value), hasValue: true, requestId: id, retry });
     try {
       await this.procs.startCluster(this.opts.stores);
       const failed = await this.setup();
@@ -233,7 +233,7 @@ export class ClusterSim {
       const rangeId = writer.locate(enc.encode(key))!.id;
       const old = [...this.procs.stores.values()].find((p) => p.store?.replicas.get(rangeId)?.isLeader());
       if (!old) throw new Error(`range ${rangeId} has no leader`);
-      if (quiesce && !(await this.within(5_000, this.quiesced(old.store!.replicas.get(rangeId)!)))) throw new Error(`range ${rangeId} did not quiesce`);
+      if (quiesce && !(await this.within(5_000, this.quiesced(old.store!.replicas.get(rangeId)!, 5_000)))?.value) throw new Error(`range ${rangeId} did not quiesce`);
       const others = [...this.procs.stores.values()].filter((p) => p !== old);
       for (const p of others) {
         this.network.cutLink(old.address, p.address, true);
@@ -246,7 +246,7 @@ export class ClusterSim {
       let written: { value: WireKvResponse } | undefined;
       let lastError: unknown;
       for (let attempt = 0; attempt < 5 && written === undefined; attempt++) {
-        written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new')).catch((err: unknown) => ((lastError = err), undefined));
+        written = await this.within(ROUTER_DEADLINE_MS * 3, put(writer, 'new', 'new', attempt > 0)).catch((err: unknown) => ((lastError = err), undefined));
       }
       if (!written || written.value.error !== '') throw new Error(`the write on the new leader failed: ${written ? written.value.error : String(lastError)}`);
       const read = reader.send({ op: 'get', key: enc.encode(key) });
@@ -264,10 +264,14 @@ export class ClusterSim {
     }
   }
 
-  /** Resolves once `replica` has stopped ticking (checked every simulated 10 ms; `within` bounds the wait). */
-  private quiesced(replica: { readonly quiesced: boolean }): Promise<true> {
+  /** Whether `replica` stops ticking within `ms` (checked every simulated 10 ms). */
+  private quiesced(replica: { readonly quiesced: boolean }, ms: number): Promise<boolean> {
+    const until = this.time.monotonic() + ms;
     return new Promise((resolve) => {
-      const check = () => (replica.quiesced ? resolve(true) : this.world.setTimeout(check, 10));
+      const check = () => {
+        if (replica.quiesced || this.time.monotonic() >= until) resolve(replica.quiesced);
+        else this.world.setTimeout(check, 10);
+      };
       check();
     });
   }

@@ -140,10 +140,7 @@ function withTimeout<T>(store: KvHost, p: Promise<T>, isRead: boolean): Promise<
 async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
   const snapshot = req.ts > 0n;
   if (snapshot) r.machine.observeRead(req.ts);
-  if (snapshot || !readNow(store, r)) {
-    store.markDirty(r);
-    await r.readBarrier(snapshot);
-  }
+  if (snapshot || !readNow(store, r)) await dirtied(store, r, r.readBarrier(snapshot));
   // A split applied meanwhile may have handed the key to a range whose leader is elsewhere.
   if (r.desc.current.epoch.version !== desc.epoch.version) return staleRoute(store, 'EPOCH_NOT_MATCH', `range ${desc.id} split during the read`, r.desc.current, req.key);
   const txn = new MvccTxn(r.machine.readView(store.engine), READ_ONLY);
@@ -158,6 +155,12 @@ async function read(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: Ra
   const res = await scan(txn, req.key, end, ts, Math.min(req.limit > 0 ? req.limit : 1000, MAX_SCAN));
   if (res.locks.length > 0) return locked({ kind: 'locked', locks: res.locks });
   return response({ items: res.items, more: res.more });
+}
+
+/** Marks `r` dirty after it was asked `asked` (which woke it if quiesced), so that a woken range ticks again; returns `asked`. */
+function dirtied<T>(store: KvHost, r: StoreReplica, asked: Promise<T>): Promise<T> {
+  store.markDirty(r);
+  return asked;
 }
 
 /** A newest-state read on a leader within its lease, with everything committed on disk, needs no loop turn. */
@@ -175,8 +178,7 @@ function readNow(store: KvHost, r: StoreReplica): boolean {
  * nothing, the safe point trailing every write by minutes.
  */
 async function collectGarbage(store: KvHost, r: StoreReplica, req: WireKvRequest, desc: RangeDescriptor): Promise<WireKvResponse> {
-  store.markDirty(r);
-  await r.readBarrier();
+  await dirtied(store, r, r.readBarrier());
   if (!(await hasGarbage(new MvccTxn(r.machine.readView(store.engine), READ_ONLY), req.ts, desc))) return response({ payload: encodeTxnResult(OK) });
   return write(store, r, req, { kind: 'gc', safePoint: req.ts });
 }
@@ -202,8 +204,7 @@ async function write(store: KvHost, r: StoreReplica, req: WireKvRequest, cmd: Tx
   if (needsFloor(cmd) && !r.machine.tsSynced(r.raw.term)) await r.machine.awaitTsSync(r.raw.term);
   const entry: CommandEntry<TxnCommand> = { requestId: req.requestId, cmd, retry: req.retry };
   store.metrics.proposals++;
-  store.markDirty(r);
-  const out = await r.write(entry);
+  const out = await dirtied(store, r, r.write(entry));
   if (out.stale) return staleRoute(store, 'KEY_NOT_IN_RANGE', `range ${r.rangeId} split before the write applied`, r.desc.current, req.key);
   const res = out.result;
   if (req.op === 'txn' || req.op === 'gc') return response({ payload: encodeTxnResult(res) });

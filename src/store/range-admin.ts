@@ -51,8 +51,9 @@ export async function splitRange(store: RangeAdminHost, req: WireSplitRequest): 
   if (!sameEpoch(desc, req.epoch)) throw epochNotMatch(desc);
   const splitKey = req.splitKey.byteLength > 0 ? req.splitKey : await middleKey(store, desc);
   if (!splitKey) throw new BadRequestError(`range ${desc.id} has too few keys to split`);
-  store.markDirty(leader);
-  const res = await leader.write({ requestId: `split/${desc.id}/${req.newRangeId}`, splitKey, newRangeId: req.newRangeId, version: desc.epoch.version, confVer: desc.epoch.confVer });
+  const split = leader.write({ requestId: `split/${desc.id}/${req.newRangeId}`, splitKey, newRangeId: req.newRangeId, version: desc.epoch.version, confVer: desc.epoch.confVer });
+  store.markDirty(leader); // after the write woke it, so that it ticks
+  const res = await split;
   const right = store.replicas.get(req.newRangeId);
   if (res.stale || !right) throw new EpochNotMatchError(`range ${desc.id} changed before the split applied`, [leader.desc.current]);
   return { left: leader.desc.current, right: right.desc.current };
